@@ -1,0 +1,215 @@
+//! Fiat–Shamir transcripts: the one place where proof data enters a hash.
+//!
+//! The application owns the [`merlin::Transcript`]: it creates it and absorbs the context
+//! (election hash, ballot id, voter credential) before handing it to a prover or verifier.
+//! Each proof then absorbs, through the crate-private [`TranscriptProtocol`] trait and in the
+//! order given in `docs/transcript.md`:
+//!
+//! 1. the protocol label [`PROTOCOL_VERSION`], the ciphersuite [`CIPHERSUITE`] and the proof
+//!    kind;
+//! 2. its sizes (number of ciphertexts, number of branches);
+//! 3. the generators and the public key;
+//! 4. the admissible range;
+//! 5. every ciphertext of the statement;
+//! 6. the prover's commitments;
+//!
+//! and only then draws its challenge: 64 bytes, reduced modulo ℓ. Every label is a constant in
+//! [`labels`], so the full list can be audited and reproduced by a second implementation.
+//! Points are absorbed only as [`GroupElement`]s, which exist only after strict decoding (or
+//! computation), so nothing unvalidated can enter a transcript.
+
+use curve25519_dalek::scalar::Scalar;
+use merlin::{Transcript, TranscriptRng};
+use rand_core::{CryptoRng, RngCore};
+
+use crate::group::GroupElement;
+
+/// The versioned protocol label absorbed first by every proof. It changes whenever the proof
+/// statements, the transcript layout or the wire format change, independently of the crate
+/// version; a proof made under one protocol label never verifies under another.
+pub const PROTOCOL_VERSION: &[u8] = b"evote-proofs/1";
+
+/// The ciphersuite: the group, its encoding and the hash (merlin's STROBE-128 over Keccak-f).
+pub const CIPHERSUITE: &[u8] = b"ristretto255/rfc9496;merlin-3;strobe-128";
+
+/// Every transcript label, as constants. `docs/transcript.md` lists them in absorption order.
+pub mod labels {
+    /// Label of [`super::PROTOCOL_VERSION`].
+    pub const PROTOCOL: &[u8] = b"evote/protocol";
+    /// Label of [`super::CIPHERSUITE`].
+    pub const CIPHERSUITE: &[u8] = b"evote/ciphersuite";
+    /// Label of the proof kind.
+    pub const PROOF_KIND: &[u8] = b"evote/proof-kind";
+
+    /// Proof kind: Schnorr proof of knowledge of a discrete logarithm.
+    pub const KIND_SCHNORR: &[u8] = b"schnorr-pok";
+    /// Proof kind: Chaum–Pedersen proof of equality of discrete logarithms.
+    pub const KIND_CHAUM_PEDERSEN: &[u8] = b"chaum-pedersen";
+    /// Proof kind: disjunctive range proof for one ciphertext.
+    pub const KIND_RANGE: &[u8] = b"range";
+    /// Proof kind: selection-limit proof over the sum of a contest's ciphertexts.
+    pub const KIND_SELECTION_LIMIT: &[u8] = b"selection-limit";
+
+    /// Size: the number of ciphertexts in the statement.
+    pub const CIPHERTEXT_COUNT: &[u8] = b"ciphertext-count";
+    /// Size: the number of branches (admissible values) of a disjunctive proof.
+    pub const BRANCH_COUNT: &[u8] = b"branch-count";
+    /// The generator `G` (the ristretto255 basepoint).
+    pub const GENERATOR: &[u8] = b"G";
+    /// A second base `H` (Chaum–Pedersen).
+    pub const BASE: &[u8] = b"H";
+    /// The public key `K` (or `X` for a proof of knowledge).
+    pub const PUBLIC_KEY: &[u8] = b"K";
+    /// The image `Y = x·H` (Chaum–Pedersen).
+    pub const IMAGE: &[u8] = b"Y";
+    /// The smallest admissible value.
+    pub const RANGE_MIN: &[u8] = b"min";
+    /// The largest admissible value.
+    pub const RANGE_MAX: &[u8] = b"max";
+    /// One ciphertext, `alpha ‖ beta`.
+    pub const CIPHERTEXT: &[u8] = b"ciphertext";
+    /// A prover commitment on `G` (`R`, `A`, or `a_j`).
+    pub const COMMITMENT_G: &[u8] = b"commitment-G";
+    /// A prover commitment on the second base (`B` on `H`, or `b_j` on `K`).
+    pub const COMMITMENT_H: &[u8] = b"commitment-H";
+    /// The challenge.
+    pub const CHALLENGE: &[u8] = b"challenge";
+
+    /// Witness label for prover nonces: the secret scalar.
+    pub const WITNESS_SECRET: &[u8] = b"witness-secret";
+    /// Witness label for prover nonces: the encrypted value.
+    pub const WITNESS_VALUE: &[u8] = b"witness-value";
+    /// Label of the verifier-side combination weights of a single (not batched) verification.
+    pub const VERIFIER_WEIGHTS: &[u8] = b"verifier-weights";
+}
+
+/// The crate's extension of [`merlin::Transcript`]; every proof absorbs through it.
+pub(crate) trait TranscriptProtocol {
+    /// Absorbs the protocol label, the ciphersuite and the proof kind.
+    fn proof_domain_sep(&mut self, kind: &'static [u8]);
+    /// Absorbs a size or bound as 8 bytes little-endian.
+    fn append_size(&mut self, label: &'static [u8], value: u64);
+    /// Absorbs a validated group element as its 32-byte encoding.
+    fn append_element(&mut self, label: &'static [u8], element: &GroupElement);
+    /// Absorbs 32 raw encoding bytes of an already-validated element.
+    fn append_encoding(&mut self, label: &'static [u8], bytes: &[u8]);
+    /// Draws a challenge scalar: 64 bytes reduced modulo ℓ (uniform up to 2^-259).
+    fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar;
+    /// Builds the prover's nonce RNG: the transcript so far, rekeyed with the witness, finalised
+    /// with the caller's RNG (merlin's hedged construction: nonces stay unpredictable if either
+    /// the RNG or the witness is, and never repeat across statements).
+    fn witness_rng<R: RngCore + CryptoRng>(
+        &self,
+        witness: &[(&'static [u8], &[u8])],
+        rng: &mut R,
+    ) -> TranscriptRng;
+}
+
+impl TranscriptProtocol for Transcript {
+    fn proof_domain_sep(&mut self, kind: &'static [u8]) {
+        self.append_message(labels::PROTOCOL, PROTOCOL_VERSION);
+        self.append_message(labels::CIPHERSUITE, CIPHERSUITE);
+        self.append_message(labels::PROOF_KIND, kind);
+    }
+
+    fn append_size(&mut self, label: &'static [u8], value: u64) {
+        self.append_u64(label, value);
+    }
+
+    fn append_element(&mut self, label: &'static [u8], element: &GroupElement) {
+        self.append_message(label, element.as_bytes());
+    }
+
+    fn append_encoding(&mut self, label: &'static [u8], bytes: &[u8]) {
+        self.append_message(label, bytes);
+    }
+
+    fn challenge_scalar(&mut self, label: &'static [u8]) -> Scalar {
+        let mut wide = [0u8; 64];
+        self.challenge_bytes(label, &mut wide);
+        Scalar::from_bytes_mod_order_wide(&wide)
+    }
+
+    fn witness_rng<R: RngCore + CryptoRng>(
+        &self,
+        witness: &[(&'static [u8], &[u8])],
+        rng: &mut R,
+    ) -> TranscriptRng {
+        let mut builder = self.build_rng();
+        for (label, bytes) in witness {
+            builder = builder.rekey_with_witness_bytes(label, bytes);
+        }
+        builder.finalize(rng)
+    }
+}
+
+/// A source of no entropy at all, used only to finalise a [`TranscriptRng`] whose output must be
+/// a deterministic function of public data: the combination weights of a single verification.
+/// (Those weights need only be unpredictable to whoever made the proof; the transcript has
+/// absorbed the whole proof before they are drawn, so they are, as Fiat–Shamir challenges are.)
+pub(crate) struct NoEntropy;
+
+impl RngCore for NoEntropy {
+    fn next_u32(&mut self) -> u32 {
+        0
+    }
+    fn next_u64(&mut self) -> u64 {
+        0
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        dest.fill(0);
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        dest.fill(0);
+        Ok(())
+    }
+}
+
+// Marker only: see the type's documentation for why this is sound where it is used.
+impl CryptoRng for NoEntropy {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_depend_on_every_absorbed_item() {
+        let mut a = Transcript::new(b"test");
+        a.proof_domain_sep(labels::KIND_RANGE);
+        let mut b = Transcript::new(b"test");
+        b.proof_domain_sep(labels::KIND_SELECTION_LIMIT);
+        assert_ne!(
+            a.clone().challenge_scalar(labels::CHALLENGE),
+            b.challenge_scalar(labels::CHALLENGE)
+        );
+        let mut c = a.clone();
+        a.append_size(labels::RANGE_MIN, 0);
+        c.append_size(labels::RANGE_MIN, 1);
+        assert_ne!(
+            a.challenge_scalar(labels::CHALLENGE),
+            c.challenge_scalar(labels::CHALLENGE)
+        );
+    }
+
+    #[test]
+    fn regrouped_vectors_give_different_challenges() {
+        // [x, y], [z] versus [x], [y, z]: sizes are absorbed, so the groupings differ.
+        let item = |t: &mut Transcript, v: u8| t.append_encoding(labels::CIPHERTEXT, &[v; 64]);
+        let mut a = Transcript::new(b"test");
+        a.append_size(labels::CIPHERTEXT_COUNT, 2);
+        item(&mut a, 1);
+        item(&mut a, 2);
+        a.append_size(labels::CIPHERTEXT_COUNT, 1);
+        item(&mut a, 3);
+        let mut b = Transcript::new(b"test");
+        b.append_size(labels::CIPHERTEXT_COUNT, 1);
+        item(&mut b, 1);
+        b.append_size(labels::CIPHERTEXT_COUNT, 2);
+        item(&mut b, 2);
+        item(&mut b, 3);
+        assert_ne!(
+            a.challenge_scalar(labels::CHALLENGE),
+            b.challenge_scalar(labels::CHALLENGE)
+        );
+    }
+}
