@@ -1,1 +1,242 @@
-fn main() {}
+//! Proof costs: proving, single verification, batch verification over batch sizes, and
+//! proving time per chosen value (to show it does not depend on the vote).
+//!
+//! Run: `cargo bench --bench proofs` (a group at a time: `cargo bench --bench proofs -- range`)
+
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use curve25519_dalek::ristretto::RistrettoPoint;
+use evote::proofs::{
+    BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof, SelectionLimitProof,
+};
+use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, Transcript};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+use std::time::Duration;
+
+fn rng() -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(2026)
+}
+
+fn context() -> Transcript {
+    let mut t = Transcript::new(b"evote-bench");
+    t.append_message(b"election", &[7u8; 32]);
+    t
+}
+
+fn setup() -> (KeyPair, EncryptionKey, ChaCha20Rng) {
+    let mut rng = rng();
+    let pair = KeyPair::generate(&mut rng);
+    let key = EncryptionKey::new(pair.public());
+    (pair, key, rng)
+}
+
+fn range_proofs(c: &mut Criterion) {
+    let (pair, key, mut rng) = setup();
+    for (name, max) in [("0/1", 1u64), ("0..=9", 9)] {
+        let mut g = c.benchmark_group(format!("range {name}"));
+        g.bench_function("encrypt + prove", |b| {
+            b.iter(|| {
+                RangeProof::encrypt_and_prove(
+                    &mut context(),
+                    &key,
+                    black_box(max / 2),
+                    0..=max,
+                    &mut rng,
+                )
+            })
+        });
+        let (ct, opening, proof) =
+            RangeProof::encrypt_and_prove(&mut context(), &key, 1, 0..=max, &mut rng)
+                .unwrap_or_else(|e| panic!("{e}"));
+        g.bench_function("prove (ciphertext given)", |b| {
+            b.iter(|| RangeProof::prove(&mut context(), &key, &ct, &opening, 0..=max, &mut rng))
+        });
+        g.bench_function("verify (decoded)", |b| {
+            b.iter(|| proof.verify(&mut context(), pair.public(), black_box(&ct), 0..=max))
+        });
+        let (ct_bytes, proof_bytes) = (ct.to_bytes(), proof.to_bytes());
+        g.bench_function("decode + verify (from bytes)", |b| {
+            b.iter(|| {
+                let ct =
+                    Ciphertext::from_bytes(black_box(&ct_bytes)).unwrap_or_else(|e| panic!("{e}"));
+                let proof = RangeProof::from_bytes(black_box(&proof_bytes))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                proof.verify(&mut context(), pair.public(), &ct, 0..=max)
+            })
+        });
+        g.finish();
+    }
+}
+
+fn proving_time_per_value(c: &mut Criterion) {
+    let (_, key, mut rng) = setup();
+    let mut g = c.benchmark_group("range 0..=9 encrypt + prove, by chosen value");
+    for value in 0..=9u64 {
+        g.bench_with_input(BenchmarkId::from_parameter(value), &value, |b, v| {
+            b.iter(|| RangeProof::encrypt_and_prove(&mut context(), &key, *v, 0..=9, &mut rng))
+        });
+    }
+    g.finish();
+}
+
+fn batches(c: &mut Criterion) {
+    let (pair, key, mut rng) = setup();
+    let max_n = 10_000;
+    let items: Vec<(Vec<u8>, Vec<u8>)> = (0..max_n)
+        .map(|i| {
+            let (ct, _, proof) =
+                RangeProof::encrypt_and_prove(&mut context(), &key, i % 2, 0..=1, &mut rng)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            (ct.to_bytes().to_vec(), proof.to_bytes())
+        })
+        .collect();
+    let decoded: Vec<(Ciphertext, RangeProof)> = items
+        .iter()
+        .map(|(c, p)| {
+            (
+                Ciphertext::from_bytes(c).unwrap_or_else(|e| panic!("{e}")),
+                RangeProof::from_bytes(p).unwrap_or_else(|e| panic!("{e}")),
+            )
+        })
+        .collect();
+    let mut g = c.benchmark_group("batch 0/1 verify (decoded)");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(5));
+    for n in [1usize, 10, 100, 1000, 10_000] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                let mut batch = BatchVerifier::with_capacity(&mut rng, n, 8);
+                for (ct, proof) in decoded.iter().take(n) {
+                    let _ = batch.queue_range(&mut context(), proof, pair.public(), ct, 0..=1);
+                }
+                batch.verify()
+            })
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("batch 0/1 decode + verify (from bytes)");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(5));
+    for n in [1000usize, 10_000] {
+        g.throughput(Throughput::Elements(n as u64));
+        g.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, &n| {
+            b.iter(|| {
+                let mut batch = BatchVerifier::with_capacity(&mut rng, n, 8);
+                for (ct, proof) in items.iter().take(n) {
+                    let ct = Ciphertext::from_bytes(ct).unwrap_or_else(|e| panic!("{e}"));
+                    let proof = RangeProof::from_bytes(proof).unwrap_or_else(|e| panic!("{e}"));
+                    let _ = batch.queue_range(&mut context(), &proof, pair.public(), &ct, 0..=1);
+                }
+                batch.verify()
+            })
+        });
+    }
+    g.finish();
+
+    let decoded9: Vec<(Ciphertext, RangeProof)> = (0..1000)
+        .map(|i| {
+            let (ct, _, proof) =
+                RangeProof::encrypt_and_prove(&mut context(), &key, i % 10, 0..=9, &mut rng)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            (ct, proof)
+        })
+        .collect();
+    let mut g = c.benchmark_group("batch 0..=9 verify (decoded)");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("1000", |b| {
+        b.iter(|| {
+            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 24);
+            for (ct, proof) in &decoded9 {
+                let _ = batch.queue_range(&mut context(), proof, pair.public(), ct, 0..=9);
+            }
+            batch.verify()
+        })
+    });
+    g.finish();
+}
+
+fn chaum_pedersen(c: &mut Criterion) {
+    let (pair, _, mut rng) = setup();
+    let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+    let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
+    let mut g = c.benchmark_group("chaum-pedersen");
+    g.bench_function("prove", |b| {
+        b.iter(|| ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng))
+    });
+    let proof = ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng)
+        .unwrap_or_else(|e| panic!("{e}"));
+    g.bench_function("verify", |b| {
+        b.iter(|| proof.verify(&mut context(), pair.public(), &base, &image))
+    });
+    g.finish();
+    // A guardian's shares for 1000 tally ciphertexts: many bases, one key.
+    let statements: Vec<(GroupElement, GroupElement, ChaumPedersenProof)> = (0..1000)
+        .map(|_| {
+            let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+            let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
+            let proof = ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng)
+                .unwrap_or_else(|e| panic!("{e}"));
+            (base, image, proof)
+        })
+        .collect();
+    let mut g = c.benchmark_group("chaum-pedersen batch verify");
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(1000));
+    g.bench_function("1000", |b| {
+        b.iter(|| {
+            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 5);
+            for (base, image, proof) in &statements {
+                let _ =
+                    batch.queue_chaum_pedersen(&mut context(), proof, pair.public(), base, image);
+            }
+            batch.verify()
+        })
+    });
+    g.finish();
+}
+
+fn schnorr_and_limits(c: &mut Criterion) {
+    let (pair, key, mut rng) = setup();
+    let mut g = c.benchmark_group("schnorr");
+    g.bench_function("prove", |b| {
+        b.iter(|| SchnorrProof::prove(&mut context(), &pair, &mut rng))
+    });
+    let proof = SchnorrProof::prove(&mut context(), &pair, &mut rng);
+    g.bench_function("verify", |b| {
+        b.iter(|| proof.verify(&mut context(), pair.public()))
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("selection limit, 1-of-5 contest (limits 1..=1)");
+    // Ciphertexts as a ballot has them: made with their range proofs (so their encodings are known).
+    let votes = [0u64, 0, 1, 0, 0];
+    let (cts, openings): (Vec<_>, Vec<_>) = votes
+        .iter()
+        .map(|v| {
+            let (ct, opening, _) =
+                RangeProof::encrypt_and_prove(&mut context(), &key, *v, 0..=1, &mut rng)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            (ct, opening)
+        })
+        .unzip();
+    g.bench_function("prove", |b| {
+        b.iter(|| {
+            SelectionLimitProof::prove(&mut context(), &key, &cts, &openings, 1..=1, &mut rng)
+        })
+    });
+    let proof = SelectionLimitProof::prove(&mut context(), &key, &cts, &openings, 1..=1, &mut rng)
+        .unwrap_or_else(|e| panic!("{e}"));
+    g.bench_function("verify", |b| {
+        b.iter(|| proof.verify(&mut context(), pair.public(), &cts, 1..=1))
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = range_proofs, proving_time_per_value, batches, chaum_pedersen, schnorr_and_limits
+}
+criterion_main!(benches);
