@@ -389,4 +389,17 @@ mod tests {
             Err(DecodeError::InvalidPoint { .. })
         ));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn completeness_and_canonical_roundtrip(seed in proptest::prelude::any::<u64>()) {
+            let c = case(seed);
+            let bytes = c.proof.to_bytes();
+            let decoded = ChaumPedersenProof::from_bytes(&bytes).unwrap();
+            proptest::prop_assert_eq!(decoded.to_bytes(), bytes);
+            proptest::prop_assert!(decoded.verify(&mut context(b"a"), c.pair.public(), &c.base, &c.image).is_ok());
+        }
+    }
 }

@@ -259,4 +259,21 @@ mod tests {
             Err(DecodeError::NonCanonicalScalar { .. })
         ));
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(32))]
+
+        #[test]
+        fn completeness_and_canonical_roundtrip(seed in proptest::prelude::any::<u64>(), ctx in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..64)) {
+            let mut rng = ChaCha20Rng::seed_from_u64(seed);
+            let pair = KeyPair::generate(&mut rng);
+            let mut t = Transcript::new(b"evote-prop");
+            t.append_message(b"context", &ctx);
+            let proof = SchnorrProof::prove(&mut t.clone(), &pair, &mut rng);
+            let bytes = proof.to_bytes();
+            let decoded = SchnorrProof::from_bytes(&bytes).unwrap();
+            proptest::prop_assert_eq!(decoded.to_bytes(), bytes);
+            proptest::prop_assert!(decoded.verify(&mut t, pair.public()).is_ok());
+        }
+    }
 }
