@@ -43,6 +43,20 @@ pub enum DecodeError {
         /// The object that held the scalar.
         what: &'static str,
     },
+    /// A version byte this crate does not read.
+    UnsupportedVersion {
+        /// The object being decoded.
+        what: &'static str,
+        /// The version found.
+        version: u8,
+    },
+    /// A structurally invalid field (a wrong kind byte, a zero index, ...).
+    Malformed {
+        /// The object being decoded.
+        what: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
     /// A count or size field outside the limits this crate accepts.
     TooLarge {
         /// The object being decoded.
@@ -73,6 +87,10 @@ impl fmt::Display for DecodeError {
                 )
             }
             Self::ZeroScalar { what } => write!(f, "{what}: the zero scalar is not allowed"),
+            Self::UnsupportedVersion { what, version } => {
+                write!(f, "{what}: unsupported version {version}")
+            }
+            Self::Malformed { what, reason } => write!(f, "{what}: {reason}"),
             Self::TooLarge { what, max, actual } => {
                 write!(f, "{what}: {actual} exceeds the limit of {max}")
             }

@@ -229,6 +229,29 @@ impl<'a> Reader<'a> {
         }
     }
 
+    pub(crate) fn u8(&mut self) -> Result<u8, DecodeError> {
+        let bytes = self.take(1)?;
+        Ok(bytes.first().copied().unwrap_or(0))
+    }
+
+    pub(crate) fn u32(&mut self) -> Result<u32, DecodeError> {
+        let bytes = self.take(4)?;
+        let mut array = [0u8; 4];
+        array.copy_from_slice(bytes);
+        Ok(u32::from_le_bytes(array))
+    }
+
+    pub(crate) fn array<const N: usize>(&mut self) -> Result<[u8; N], DecodeError> {
+        let bytes = self.take(N)?;
+        let mut array = [0u8; N];
+        array.copy_from_slice(bytes);
+        Ok(array)
+    }
+
+    pub(crate) fn remaining(&self) -> usize {
+        self.rest.len()
+    }
+
     pub(crate) fn nonidentity_point(
         &mut self,
         what: &'static str,

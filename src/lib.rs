@@ -14,7 +14,9 @@
     )
 )]
 
+pub mod ceremony;
 pub mod ciphertext;
+pub mod decryption;
 pub mod dlog;
 pub mod errors;
 pub mod group;

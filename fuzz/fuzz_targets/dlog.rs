@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 fuzz_target!(|data: &[u8]| {
     static TABLE: OnceLock<DlogTable> = OnceLock::new();
-    let table = TABLE.get_or_init(|| DlogTable::with_baby_steps(100_000, 64).unwrap());
+    let table = TABLE.get_or_init(|| DlogTable::new(100_000).unwrap());
     let point = if data.len() >= 64 {
         RistrettoPoint::from_uniform_bytes(&data[..64].try_into().unwrap())
     } else {

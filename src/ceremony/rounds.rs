@@ -1,0 +1,777 @@
+//! The ceremony's rounds (typestate), the public transcript and its adjudication.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use merlin::Transcript;
+use rand_core::{CryptoRng, RngCore};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::channel::Link;
+use super::packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
+use super::{labels, CeremonyError, CeremonyParams, GuardianIndex, Misbehaviour};
+use crate::group::GroupElement;
+use crate::keys::{KeyPair, PublicKey, SecretKey};
+use crate::proofs::{BatchVerifier, ChaumPedersenProof, SchnorrProof};
+
+fn coefficient_transcript(
+    params: &CeremonyParams,
+    guardian: GuardianIndex,
+    k: usize,
+) -> Transcript {
+    let mut t = params.transcript(labels::PURPOSE_COEFFICIENT, guardian);
+    t.append_u64(labels::COEFFICIENT_INDEX, k as u64);
+    t
+}
+
+fn encryption_key_transcript(params: &CeremonyParams, guardian: GuardianIndex) -> Transcript {
+    params.transcript(labels::PURPOSE_ENCRYPTION_KEY, guardian)
+}
+
+fn complaint_transcript(
+    params: &CeremonyParams,
+    complainer: GuardianIndex,
+    accused: GuardianIndex,
+) -> Transcript {
+    let mut t = params.transcript(labels::PURPOSE_COMPLAINT, complainer);
+    t.append_u64(labels::ACCUSED, u64::from(accused.get()));
+    t
+}
+
+/// `Σ_k x^k·C_k`: the public image `f(x)·G` of a committed polynomial (variable time; public).
+fn evaluate_commitments(commitments: &[PublicKey], x: GuardianIndex) -> RistrettoPoint {
+    let x = x.to_scalar();
+    let mut power = Scalar::ONE;
+    let powers: Vec<Scalar> = commitments
+        .iter()
+        .map(|_| {
+            let p = power;
+            power *= x;
+            p
+        })
+        .collect();
+    RistrettoPoint::vartime_multiscalar_mul(&powers, commitments.iter().map(|c| c.as_point()))
+}
+
+/// A guardian's secret polynomial, evaluated in constant time (Horner's rule).
+#[derive(Zeroize, ZeroizeOnDrop)]
+struct Polynomial(Vec<Scalar>);
+
+impl Polynomial {
+    fn evaluate(&self, x: GuardianIndex) -> Scalar {
+        let x = x.to_scalar();
+        self.0.iter().rev().fold(Scalar::ZERO, |acc, a| acc * x + a)
+    }
+}
+
+/// Round 1: draws this guardian's polynomial and share-encryption key, proves knowledge of
+/// every coefficient and of the key, and commits to all of it.
+///
+/// Publish the [`CommitmentHashPackage`]; keep the [`Round1Secret`] (it must never be sent).
+///
+/// # Errors
+/// [`CeremonyError::InvalidIndex`] if `index` exceeds the number of guardians.
+pub fn part1<R: RngCore + CryptoRng>(
+    params: &CeremonyParams,
+    index: GuardianIndex,
+    rng: &mut R,
+) -> Result<(Round1Secret, CommitmentHashPackage), CeremonyError> {
+    params.check(index)?;
+    let coefficients: Vec<KeyPair> = (0..params.threshold())
+        .map(|_| KeyPair::generate(rng))
+        .collect();
+    let proofs = coefficients
+        .iter()
+        .enumerate()
+        .map(|(k, pair)| {
+            SchnorrProof::prove(&mut coefficient_transcript(params, index, k), pair, rng)
+        })
+        .collect();
+    let encryption = KeyPair::generate(rng);
+    let encryption_key_proof = SchnorrProof::prove(
+        &mut encryption_key_transcript(params, index),
+        &encryption,
+        rng,
+    );
+    let reveal = RevealPackage {
+        sender: index,
+        commitments: coefficients.iter().map(|pair| *pair.public()).collect(),
+        proofs,
+        encryption_key: *encryption.public(),
+        encryption_key_proof,
+    };
+    let package = CommitmentHashPackage {
+        sender: index,
+        hash: reveal.commitment_hash(params),
+    };
+    let polynomial = Polynomial(
+        coefficients
+            .iter()
+            .map(|pair| *pair.secret().expose_scalar())
+            .collect(),
+    );
+    Ok((
+        Round1Secret {
+            params: params.clone(),
+            index,
+            polynomial,
+            encryption,
+            reveal,
+        },
+        package,
+    ))
+}
+
+/// A guardian's secret state after round 1. **Never sent**: it holds the polynomial.
+/// Zeroized on drop.
+pub struct Round1Secret {
+    params: CeremonyParams,
+    index: GuardianIndex,
+    polynomial: Polynomial,
+    encryption: KeyPair,
+    reveal: RevealPackage,
+}
+
+impl core::fmt::Debug for Round1Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Round1Secret({}, <redacted>)", self.index)
+    }
+}
+
+impl Round1Secret {
+    /// This guardian's index.
+    pub fn index(&self) -> GuardianIndex {
+        self.index
+    }
+
+    /// Round 2: once every guardian's commitment hash is in, reveal.
+    ///
+    /// # Errors
+    /// [`CeremonyError::UnexpectedPackage`] if this guardian's own hash is not among `hashes`
+    /// (the channel lost or altered it).
+    pub fn part2(
+        self,
+        hashes: &[CommitmentHashPackage],
+    ) -> Result<(Round2Secret, RevealPackage), CeremonyError> {
+        let own = self.reveal.commitment_hash(&self.params);
+        if !hashes
+            .iter()
+            .any(|h| h.sender == self.index && h.hash == own)
+        {
+            return Err(CeremonyError::UnexpectedPackage {
+                reason: "this guardian's own commitment hash is missing",
+            });
+        }
+        let reveal = self.reveal.clone();
+        Ok((
+            Round2Secret {
+                round1: self,
+                hashes: hashes.to_vec(),
+            },
+            reveal,
+        ))
+    }
+}
+
+/// A guardian's secret state after round 2. **Never sent.**
+pub struct Round2Secret {
+    round1: Round1Secret,
+    hashes: Vec<CommitmentHashPackage>,
+}
+
+impl core::fmt::Debug for Round2Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Round2Secret({}, <redacted>)", self.round1.index)
+    }
+}
+
+impl Round2Secret {
+    /// This guardian's index.
+    pub fn index(&self) -> GuardianIndex {
+        self.round1.index
+    }
+
+    /// Round 3: checks every reveal against its hash and proofs, then seals `f(j)` for every
+    /// qualified guardian `j`.
+    ///
+    /// # Errors
+    /// [`CeremonyError::Disqualified`] if this guardian's own reveal is refused;
+    /// [`CeremonyError::NotEnoughGuardians`] if fewer than `t` reveals are valid.
+    pub fn part3<R: RngCore + CryptoRng>(
+        self,
+        reveals: &[RevealPackage],
+        rng: &mut R,
+    ) -> Result<(Round3Secret, Vec<EncryptedShare>), CeremonyError> {
+        let r1 = &self.round1;
+        let (qualified, culprits) = qualify_reveals(&r1.params, &self.hashes, reveals, rng);
+        if let Some((_, why)) = culprits.iter().find(|(who, _)| *who == r1.index) {
+            return Err(CeremonyError::Disqualified {
+                reason: why.clone(),
+            });
+        }
+        check_enough(&r1.params, qualified.len(), &culprits)?;
+        let mut shares = Vec::with_capacity(qualified.len());
+        for (&j, reveal) in &qualified {
+            if j == r1.index {
+                continue;
+            }
+            let mut share = r1.polynomial.evaluate(j);
+            let shared = reveal.encryption_key.as_point() * r1.encryption.secret().expose_scalar();
+            let link = Link {
+                params: &r1.params,
+                sender: r1.index,
+                recipient: j,
+                sender_key: r1.encryption.public(),
+                recipient_key: &reveal.encryption_key,
+            };
+            let sealed = link
+                .seal(&shared, &share)
+                .ok_or(CeremonyError::UnexpectedPackage {
+                    reason: "share encryption failed",
+                })?;
+            share.zeroize();
+            shares.push(EncryptedShare {
+                sender: r1.index,
+                recipient: j,
+                sealed,
+            });
+        }
+        let reveals = qualified.into_iter().map(|(j, r)| (j, r.clone())).collect();
+        Ok((
+            Round3Secret {
+                round2: self,
+                reveals,
+            },
+            shares,
+        ))
+    }
+}
+
+/// A guardian's secret state after round 3. **Never sent.**
+pub struct Round3Secret {
+    round2: Round2Secret,
+    reveals: BTreeMap<GuardianIndex, RevealPackage>,
+}
+
+impl core::fmt::Debug for Round3Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Round3Secret({}, <redacted>)", self.round2.round1.index)
+    }
+}
+
+impl Round3Secret {
+    /// This guardian's index.
+    pub fn index(&self) -> GuardianIndex {
+        self.round2.round1.index
+    }
+
+    /// Round 4: opens the shares sent to this guardian and checks each against its sender's
+    /// commitments; publishes a [`Complaint`] against every sender of a bad share.
+    ///
+    /// A missing share needs no complaint: the broadcast shows it is missing.
+    ///
+    /// # Errors
+    /// Only for an internal proof failure (none is expected).
+    pub fn part4<R: RngCore + CryptoRng>(
+        self,
+        shares: &[EncryptedShare],
+        rng: &mut R,
+    ) -> Result<(Round4Secret, Vec<Complaint>), CeremonyError> {
+        let r1 = &self.round2.round1;
+        let me = r1.index;
+        let mut received = BTreeMap::new();
+        let mut complaints = Vec::new();
+        for (&i, reveal) in &self.reveals {
+            if i == me {
+                continue;
+            }
+            let mut to_me = shares.iter().filter(|s| s.sender == i && s.recipient == me);
+            let (Some(package), None) = (to_me.next(), to_me.next()) else {
+                continue; // missing or equivocated: judged from public data
+            };
+            let shared = reveal.encryption_key.as_point() * r1.encryption.secret().expose_scalar();
+            let link = Link {
+                params: &r1.params,
+                sender: i,
+                recipient: me,
+                sender_key: &reveal.encryption_key,
+                recipient_key: r1.encryption.public(),
+            };
+            let valid = link.open(&shared, &package.sealed).filter(|share| {
+                curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * share
+                    == evaluate_commitments(&reveal.commitments, me)
+            });
+            match valid {
+                Some(share) => {
+                    received.insert(i, share);
+                }
+                None => {
+                    let shared = GroupElement::from_point(shared);
+                    let proof = ChaumPedersenProof::prove(
+                        &mut complaint_transcript(&r1.params, me, i),
+                        &r1.encryption,
+                        reveal.encryption_key.as_element(),
+                        &shared,
+                        rng,
+                    )
+                    .map_err(|_| CeremonyError::UnexpectedPackage {
+                        reason: "could not prove a complaint",
+                    })?;
+                    complaints.push(Complaint {
+                        complainer: me,
+                        accused: i,
+                        shared,
+                        proof,
+                    });
+                }
+            }
+        }
+        let own = r1.polynomial.evaluate(me);
+        Ok((
+            Round4Secret {
+                params: r1.params.clone(),
+                index: me,
+                own,
+                received: SecretShares(received),
+            },
+            complaints,
+        ))
+    }
+}
+
+#[derive(Default)]
+struct SecretShares(BTreeMap<GuardianIndex, Scalar>);
+
+impl Drop for SecretShares {
+    fn drop(&mut self) {
+        for s in self.0.values_mut() {
+            s.zeroize();
+        }
+    }
+}
+
+/// A guardian's secret state after round 4: the valid shares it received. **Never sent.**
+pub struct Round4Secret {
+    params: CeremonyParams,
+    index: GuardianIndex,
+    own: Scalar,
+    received: SecretShares,
+}
+
+impl Drop for Round4Secret {
+    fn drop(&mut self) {
+        self.own.zeroize();
+    }
+}
+
+impl core::fmt::Debug for Round4Secret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Round4Secret({}, <redacted>)", self.index)
+    }
+}
+
+impl Round4Secret {
+    /// This guardian's index.
+    pub fn index(&self) -> GuardianIndex {
+        self.index
+    }
+
+    /// Ends the ceremony: adjudicates the public transcript (as everyone does) and sums the
+    /// shares of the qualified guardians into this guardian's key share `x_j`, checking it
+    /// against the public key share `X_j`.
+    ///
+    /// # Errors
+    /// [`CeremonyError::NotEnoughGuardians`] (with the culprits) if fewer than `t` qualify;
+    /// [`CeremonyError::Disqualified`] if this guardian was disqualified;
+    /// [`CeremonyError::InconsistentKeyShare`] if its share does not match the commitments.
+    pub fn finish<R: RngCore + CryptoRng>(
+        self,
+        transcript: &CeremonyTranscript,
+        rng: &mut R,
+    ) -> Result<(GuardianKeyShare, CeremonyOutcome), CeremonyError> {
+        if transcript.params != self.params {
+            return Err(CeremonyError::UnexpectedPackage {
+                reason: "the transcript belongs to another ceremony",
+            });
+        }
+        let outcome = adjudicate(transcript, rng)?;
+        if let Some((_, why)) = outcome.culprits.iter().find(|(who, _)| *who == self.index) {
+            return Err(CeremonyError::Disqualified {
+                reason: why.clone(),
+            });
+        }
+        let mut x = self.own;
+        for i in &outcome.qualified {
+            if *i == self.index {
+                continue;
+            }
+            match self.received.0.get(i) {
+                Some(share) => x += share,
+                None => return Err(CeremonyError::InconsistentKeyShare),
+            }
+        }
+        let public = outcome
+            .key_shares
+            .get(&self.index)
+            .copied()
+            .ok_or(CeremonyError::InconsistentKeyShare)?;
+        let secret = SecretKey::from_scalar(x).map_err(|_| CeremonyError::InconsistentKeyShare)?;
+        x.zeroize();
+        if secret.public_key() != public {
+            return Err(CeremonyError::InconsistentKeyShare);
+        }
+        Ok((
+            GuardianKeyShare {
+                index: self.index,
+                secret,
+                public,
+                params: self.params.clone(),
+            },
+            outcome,
+        ))
+    }
+}
+
+/// A guardian's share of the election secret key: `x_j` with `X_j = x_j·G`.
+///
+/// Secret: zeroized on drop (through [`SecretKey`]), redacted `Debug`.
+pub struct GuardianKeyShare {
+    pub(crate) index: GuardianIndex,
+    pub(crate) secret: SecretKey,
+    pub(crate) public: PublicKey,
+    pub(crate) params: CeremonyParams,
+}
+
+impl GuardianKeyShare {
+    /// The guardian's index.
+    pub fn index(&self) -> GuardianIndex {
+        self.index
+    }
+
+    /// The public key share `X_j`.
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The ceremony it belongs to.
+    pub fn params(&self) -> &CeremonyParams {
+        &self.params
+    }
+
+    /// The secret share. Handle with care.
+    pub fn expose_secret(&self) -> &SecretKey {
+        &self.secret
+    }
+}
+
+impl core::fmt::Debug for GuardianKeyShare {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GuardianKeyShare")
+            .field("index", &self.index)
+            .field("public", &self.public)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Everything the ceremony broadcast: enough for anyone to adjudicate it and derive the
+/// election key and every guardian's public key share. It goes into the election record.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CeremonyTranscript {
+    /// The parameters.
+    pub params: CeremonyParams,
+    /// Round 1.
+    pub hashes: Vec<CommitmentHashPackage>,
+    /// Round 2.
+    pub reveals: Vec<RevealPackage>,
+    /// Round 3.
+    pub shares: Vec<EncryptedShare>,
+    /// Round 4.
+    pub complaints: Vec<Complaint>,
+}
+
+/// The public result of a ceremony.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CeremonyOutcome {
+    params: CeremonyParams,
+    qualified: Vec<GuardianIndex>,
+    culprits: Vec<(GuardianIndex, Misbehaviour)>,
+    joint_key: PublicKey,
+    key_shares: BTreeMap<GuardianIndex, PublicKey>,
+}
+
+impl CeremonyOutcome {
+    /// The election public key `K = Σ_{i∈Q} C_{i,0}`.
+    pub fn joint_key(&self) -> &PublicKey {
+        &self.joint_key
+    }
+
+    /// The qualified guardians `Q`, in index order.
+    pub fn qualified(&self) -> &[GuardianIndex] {
+        &self.qualified
+    }
+
+    /// The disqualified guardians and why, in index order.
+    pub fn culprits(&self) -> &[(GuardianIndex, Misbehaviour)] {
+        &self.culprits
+    }
+
+    /// Guardian `j`'s public key share `X_j = Σ_{i∈Q} Σ_k j^k·C_{i,k}`, if `j` is qualified.
+    pub fn key_share(&self, j: GuardianIndex) -> Option<&PublicKey> {
+        self.key_shares.get(&j)
+    }
+
+    /// The parameters.
+    pub fn params(&self) -> &CeremonyParams {
+        &self.params
+    }
+}
+
+/// The distinct items, in first-seen order (packages repeated verbatim count once).
+fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
+    let mut out: Vec<T> = Vec::new();
+    for item in items {
+        if !out.contains(&item) {
+            out.push(item);
+        }
+    }
+    out
+}
+
+fn check_enough(
+    params: &CeremonyParams,
+    qualified: usize,
+    culprits: &[(GuardianIndex, Misbehaviour)],
+) -> Result<(), CeremonyError> {
+    if (qualified as u64) < u64::from(params.threshold()) {
+        return Err(CeremonyError::NotEnoughGuardians {
+            qualified: qualified as u32,
+            threshold: params.threshold(),
+            culprits: culprits.to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// Rounds 1–2 of the adjudication: which reveals are unique, match their hash, have `t`
+/// commitments and valid proofs (checked in one batch).
+fn qualify_reveals<'a, R: RngCore + CryptoRng>(
+    params: &CeremonyParams,
+    hashes: &[CommitmentHashPackage],
+    reveals: &'a [RevealPackage],
+    rng: &mut R,
+) -> (
+    BTreeMap<GuardianIndex, &'a RevealPackage>,
+    Vec<(GuardianIndex, Misbehaviour)>,
+) {
+    let mut culprits: BTreeMap<GuardianIndex, Misbehaviour> = BTreeMap::new();
+    let mut candidates: BTreeMap<GuardianIndex, &RevealPackage> = BTreeMap::new();
+    for i in params.indices() {
+        let own_hashes = unique(hashes.iter().filter(|h| h.sender == i).map(|h| h.hash));
+        let hash = match own_hashes.as_slice() {
+            [] => {
+                culprits.insert(i, Misbehaviour::MissingCommitmentHash);
+                continue;
+            }
+            [hash] => *hash,
+            _ => {
+                culprits.insert(i, Misbehaviour::Equivocation);
+                continue;
+            }
+        };
+        let own_reveals = unique(reveals.iter().filter(|r| r.sender == i));
+        let reveal = match own_reveals.as_slice() {
+            [] => {
+                culprits.insert(i, Misbehaviour::MissingReveal);
+                continue;
+            }
+            [reveal] => *reveal,
+            _ => {
+                culprits.insert(i, Misbehaviour::Equivocation);
+                continue;
+            }
+        };
+        if reveal.commitment_hash(params) != hash {
+            culprits.insert(i, Misbehaviour::CommitmentMismatch);
+            continue;
+        }
+        if reveal.commitments.len() != params.threshold() as usize
+            || reveal.proofs.len() != reveal.commitments.len()
+        {
+            culprits.insert(i, Misbehaviour::MalformedReveal);
+            continue;
+        }
+        candidates.insert(i, reveal);
+    }
+    // Every proof of knowledge, in one batch; a failure names the exact proof.
+    let mut batch = BatchVerifier::new(&mut *rng);
+    let mut owners = Vec::new();
+    for (&i, reveal) in &candidates {
+        for (k, (commitment, proof)) in reveal.commitments.iter().zip(&reveal.proofs).enumerate() {
+            batch.queue_schnorr(&mut coefficient_transcript(params, i, k), proof, commitment);
+            owners.push((
+                i,
+                Misbehaviour::InvalidProofOfKnowledge {
+                    coefficient: k as u32,
+                },
+            ));
+        }
+        batch.queue_schnorr(
+            &mut encryption_key_transcript(params, i),
+            &reveal.encryption_key_proof,
+            &reveal.encryption_key,
+        );
+        owners.push((i, Misbehaviour::InvalidEncryptionKeyProof));
+    }
+    if let Err(failed) = batch.verify() {
+        for position in failed.culprits() {
+            if let Some((i, why)) = owners.get(position) {
+                culprits.entry(*i).or_insert_with(|| why.clone());
+                candidates.remove(i);
+            }
+        }
+    }
+    (candidates, culprits.into_iter().collect())
+}
+
+/// Adjudicates a ceremony from its public transcript alone: who qualified, who cheated and how,
+/// the election key and every qualified guardian's public key share. Every guardian and every
+/// auditor runs this and gets the same answer (`rng` only draws batch-verification weights).
+///
+/// # Errors
+/// [`CeremonyError::NotEnoughGuardians`] naming the culprits if fewer than `t` qualify.
+pub fn adjudicate<R: RngCore + CryptoRng>(
+    transcript: &CeremonyTranscript,
+    rng: &mut R,
+) -> Result<CeremonyOutcome, CeremonyError> {
+    let params = &transcript.params;
+    let (reveals, culprits) = qualify_reveals(params, &transcript.hashes, &transcript.reveals, rng);
+    // Guardians stop at round 3 when too few reveals are valid (see `part3`): judge that first,
+    // so that they are not blamed for shares they rightly did not send.
+    check_enough(params, reveals.len(), &culprits)?;
+    let mut culprits: BTreeMap<GuardianIndex, Misbehaviour> = culprits.into_iter().collect();
+
+    // Round 3: one unique share from every qualified guardian to every other.
+    let mut packages: BTreeMap<(GuardianIndex, GuardianIndex), &EncryptedShare> = BTreeMap::new();
+    for i in reveals.keys() {
+        for j in reveals.keys().filter(|j| *j != i) {
+            let sent = unique(
+                transcript
+                    .shares
+                    .iter()
+                    .filter(|s| s.sender == *i && s.recipient == *j),
+            );
+            match sent.as_slice() {
+                [] => {
+                    culprits
+                        .entry(*i)
+                        .or_insert(Misbehaviour::MissingShare { recipient: *j });
+                }
+                [one] => {
+                    packages.insert((*i, *j), *one);
+                }
+                _ => {
+                    culprits.entry(*i).or_insert(Misbehaviour::Equivocation);
+                }
+            }
+        }
+    }
+
+    // Round 4: judge each complaint once, between guardians that revealed.
+    let mut judged = BTreeSet::new();
+    for complaint in &transcript.complaints {
+        let (j, i) = (complaint.complainer, complaint.accused);
+        let (Some(accuser), Some(accused)) = (reveals.get(&j), reveals.get(&i)) else {
+            continue;
+        };
+        if !judged.insert((j, i)) {
+            continue;
+        }
+        let Some(package) = packages.get(&(i, j)) else {
+            continue; // already judged as missing
+        };
+        let proof_ok = complaint
+            .proof
+            .verify(
+                &mut complaint_transcript(params, j, i),
+                &accuser.encryption_key,
+                accused.encryption_key.as_element(),
+                &complaint.shared,
+            )
+            .is_ok();
+        if !proof_ok {
+            culprits
+                .entry(j)
+                .or_insert(Misbehaviour::InvalidComplaint { accused: i });
+            continue;
+        }
+        let link = Link {
+            params,
+            sender: i,
+            recipient: j,
+            sender_key: &accused.encryption_key,
+            recipient_key: &accuser.encryption_key,
+        };
+        let share_ok = link
+            .open(&complaint.shared.point, &package.sealed)
+            .is_some_and(|share| {
+                curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * &share
+                    == evaluate_commitments(&accused.commitments, j)
+            });
+        if share_ok {
+            culprits
+                .entry(j)
+                .or_insert(Misbehaviour::FalseComplaint { accused: i });
+        } else {
+            culprits
+                .entry(i)
+                .or_insert(Misbehaviour::InvalidShare { recipient: j });
+        }
+    }
+
+    let qualified: Vec<GuardianIndex> = reveals
+        .keys()
+        .filter(|i| !culprits.contains_key(i))
+        .copied()
+        .collect();
+    let culprits: Vec<(GuardianIndex, Misbehaviour)> = culprits.into_iter().collect();
+    check_enough(params, qualified.len(), &culprits)?;
+
+    // A_k = Σ_{i∈Q} C_{i,k}; K = A_0; X_j = Σ_k j^k·A_k.
+    let t = params.threshold() as usize;
+    let mut aggregate = vec![RistrettoPoint::identity(); t];
+    for i in &qualified {
+        if let Some(reveal) = reveals.get(i) {
+            for (a, c) in aggregate.iter_mut().zip(&reveal.commitments) {
+                *a += c.as_point();
+            }
+        }
+    }
+    let aggregate: Vec<PublicKey> = aggregate
+        .into_iter()
+        .map(PublicKey::from_point)
+        .collect::<Result<_, _>>()
+        .map_err(|_| CeremonyError::UnexpectedPackage {
+            reason: "the aggregated commitments include the identity",
+        })?;
+    let joint_key = *aggregate.first().ok_or(CeremonyError::InvalidParameters {
+        reason: "the threshold must be at least 1",
+    })?;
+    let mut key_shares = BTreeMap::new();
+    for j in &qualified {
+        let share = PublicKey::from_point(evaluate_commitments(&aggregate, *j)).map_err(|_| {
+            CeremonyError::UnexpectedPackage {
+                reason: "a public key share is the identity",
+            }
+        })?;
+        key_shares.insert(*j, share);
+    }
+    Ok(CeremonyOutcome {
+        params: params.clone(),
+        qualified,
+        culprits,
+        joint_key,
+        key_shares,
+    })
+}

@@ -1,0 +1,621 @@
+//! Homomorphic tallies and their threshold decryption.
+//!
+//! # Construction
+//! A [`TallyAccumulator`] adds up, option by option, the ciphertexts of ballots whose range
+//! proofs it has verified itself, and yields an [`EncryptedTally`]: `(A_k, B_k) = Σ (α, β)` over
+//! the counted ballots, with the number of ballots and each option's bound `R_k`, so each count
+//! lies in `0..=ballots·R_k`. An `EncryptedTally` has no other constructor: a guardian is never
+//! asked to decrypt a ciphertext it did not see recomputed from verified ballots (the
+//! decryption-oracle lesson of Helios and Swiss Post).
+//!
+//! Guardian `j` (key share `x_j`, public `X_j`) publishes, per option, `M_{j,k} = x_j·A_k` with a
+//! Chaum–Pedersen proof that `log_G X_j = log_{A_k} M_{j,k}`, bound to the ceremony, the tally's
+//! digest, its index and the option. Any `t` valid shares `S` combine with Lagrange
+//! coefficients at 0,
+//!
+//! ```text
+//! λ_j = Π_{m∈S, m≠j} m / (m - j),      M_k = Σ_{j∈S} λ_j·M_{j,k} = x·A_k,      m_k·G = B_k - M_k
+//! ```
+//!
+//! and `m_k` is found by a bounded discrete logarithm. Missing guardians need no protocol: the
+//! combiner uses whichever `t` valid shares it has, and names the invalid ones.
+
+use std::collections::BTreeMap;
+
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
+use merlin::Transcript;
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha512};
+
+use crate::ceremony::{
+    CeremonyOutcome, GuardianIndex, GuardianKeyShare, CEREMONY_VERSION, MAX_GUARDIANS,
+};
+use crate::ciphertext::Ciphertext;
+use crate::dlog::DlogTable;
+use crate::errors::{DecodeError, DlogError, ProofError};
+use crate::group::{GroupElement, Reader};
+use crate::keys::{KeyPair, PublicKey};
+use crate::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof};
+
+/// Transcript labels of decryption shares.
+pub mod labels {
+    /// Application label of every decryption-share transcript.
+    pub const DECRYPTION: &[u8] = b"evote/decryption/v1";
+    /// The ceremony context hash.
+    pub const CEREMONY_CONTEXT: &[u8] = b"ceremony-context";
+    /// The tally digest.
+    pub const TALLY: &[u8] = b"tally-digest";
+    /// The guardian's index.
+    pub const GUARDIAN: &[u8] = b"guardian";
+    /// The option's index.
+    pub const OPTION: &[u8] = b"option";
+}
+
+/// Why a tally could not be built or decrypted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DecryptionError {
+    /// A ballot's shape does not fit the tally (number of options or proofs).
+    BallotShape {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A ballot's range proof for an option does not verify; the ballot was not counted.
+    InvalidBallotProof {
+        /// The option whose proof failed.
+        option: usize,
+        /// The proof error.
+        error: ProofError,
+    },
+    /// The guardian refuses this tally.
+    TallyRefused {
+        /// Why.
+        reason: &'static str,
+    },
+    /// Fewer than `t` valid shares: the tally cannot be decrypted (yet).
+    NotEnoughShares {
+        /// Guardians with valid shares.
+        valid: Vec<GuardianIndex>,
+        /// The threshold.
+        needed: u32,
+        /// Guardians whose shares were refused, and why.
+        invalid: Vec<(GuardianIndex, &'static str)>,
+        /// Qualified guardians that sent nothing.
+        missing: Vec<GuardianIndex>,
+    },
+    /// A decrypted count is outside its bound: an integrity alarm, not a reason to search on.
+    Dlog {
+        /// The option.
+        option: usize,
+        /// The error.
+        error: DlogError,
+    },
+}
+
+impl core::fmt::Display for DecryptionError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BallotShape { reason } => write!(f, "ballot does not fit the tally: {reason}"),
+            Self::InvalidBallotProof { option, error } => {
+                write!(f, "ballot not counted: option {option}: {error}")
+            }
+            Self::TallyRefused { reason } => write!(f, "tally refused: {reason}"),
+            Self::NotEnoughShares {
+                valid,
+                needed,
+                invalid,
+                missing,
+            } => {
+                write!(
+                    f,
+                    "{} valid decryption shares, {needed} needed",
+                    valid.len()
+                )?;
+                for (who, why) in invalid {
+                    write!(f, "; {who}: {why}")?;
+                }
+                if !missing.is_empty() {
+                    write!(f, "; missing: {missing:?}")?;
+                }
+                Ok(())
+            }
+            Self::Dlog { option, error } => write!(f, "option {option}: {error}"),
+        }
+    }
+}
+
+impl std::error::Error for DecryptionError {}
+
+/// Adds up verified ballots into an [`EncryptedTally`].
+pub struct TallyAccumulator {
+    public: PublicKey,
+    bounds: Vec<u64>,
+    sums: Vec<Ciphertext>,
+    ballots: u64,
+}
+
+impl TallyAccumulator {
+    /// A tally of ballots with one ciphertext per option, option `k` admitting `0..=bounds[k]`,
+    /// under the election key `public`.
+    pub fn new(public: &PublicKey, bounds: &[u64]) -> Self {
+        Self {
+            public: *public,
+            bounds: bounds.to_vec(),
+            sums: vec![Ciphertext::zero(); bounds.len()],
+            ballots: 0,
+        }
+    }
+
+    /// Verifies a ballot's range proofs (option `k` under `transcript(k)`, in one batch) and,
+    /// only if all hold, adds its ciphertexts.
+    ///
+    /// # Errors
+    /// [`DecryptionError::BallotShape`] or [`DecryptionError::InvalidBallotProof`]; the ballot
+    /// is then not counted.
+    pub fn add_ballot<R, F>(
+        &mut self,
+        mut transcript: F,
+        ciphertexts: &[Ciphertext],
+        proofs: &[RangeProof],
+        rng: &mut R,
+    ) -> Result<(), DecryptionError>
+    where
+        R: RngCore + CryptoRng,
+        F: FnMut(usize) -> Transcript,
+    {
+        if ciphertexts.len() != self.bounds.len() || proofs.len() != self.bounds.len() {
+            return Err(DecryptionError::BallotShape {
+                reason: "one ciphertext and one range proof per option are needed",
+            });
+        }
+        let mut batch = BatchVerifier::new(&mut *rng);
+        for (k, ((ct, proof), bound)) in
+            ciphertexts.iter().zip(proofs).zip(&self.bounds).enumerate()
+        {
+            batch
+                .queue_range(&mut transcript(k), proof, &self.public, ct, 0..=*bound)
+                .map_err(|error| DecryptionError::InvalidBallotProof { option: k, error })?;
+        }
+        if let Err(failed) = batch.verify() {
+            let option = failed.culprits().next().unwrap_or(0);
+            return Err(DecryptionError::InvalidBallotProof {
+                option,
+                error: ProofError::Invalid {
+                    kind: crate::ProofKind::Range,
+                },
+            });
+        }
+        for (sum, ct) in self.sums.iter_mut().zip(ciphertexts) {
+            *sum += ct;
+        }
+        self.ballots += 1;
+        Ok(())
+    }
+
+    /// The number of ballots counted so far.
+    pub fn ballots(&self) -> u64 {
+        self.ballots
+    }
+
+    /// Closes the tally.
+    pub fn finish(self) -> EncryptedTally {
+        let sums: Vec<Ciphertext> = self
+            .sums
+            .iter()
+            .map(|ct| match Ciphertext::from_bytes(&ct.to_bytes()) {
+                // Cache the encodings; an identity alpha (no ballots) keeps the computed form.
+                Ok(encoded) => encoded,
+                Err(_) => *ct,
+            })
+            .collect();
+        let mut h = Sha512::new();
+        h.update(b"evote/tally/v1");
+        h.update(self.public.as_bytes());
+        h.update(self.ballots.to_le_bytes());
+        h.update((self.bounds.len() as u64).to_le_bytes());
+        for (bound, sum) in self.bounds.iter().zip(&sums) {
+            h.update(bound.to_le_bytes());
+            h.update(sum.to_bytes());
+        }
+        EncryptedTally {
+            public: self.public,
+            bounds: self.bounds,
+            sums,
+            ballots: self.ballots,
+            digest: h.finalize().into(),
+        }
+    }
+}
+
+/// The per-option sums of verified ballots. Built only by [`TallyAccumulator`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedTally {
+    public: PublicKey,
+    bounds: Vec<u64>,
+    sums: Vec<Ciphertext>,
+    ballots: u64,
+    digest: [u8; 64],
+}
+
+impl EncryptedTally {
+    /// The election key the ballots were encrypted under.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.public
+    }
+
+    /// The per-option sums.
+    pub fn sums(&self) -> &[Ciphertext] {
+        &self.sums
+    }
+
+    /// The number of ballots counted.
+    pub fn ballots(&self) -> u64 {
+        self.ballots
+    }
+
+    /// Each option's largest possible count: `ballots·R_k`.
+    pub fn count_bounds(&self) -> impl Iterator<Item = u64> + '_ {
+        self.bounds.iter().map(|r| r.saturating_mul(self.ballots))
+    }
+
+    /// SHA-512 over the key, the ballot count, the bounds and the sums: what decryption shares
+    /// are bound to.
+    pub fn digest(&self) -> &[u8; 64] {
+        &self.digest
+    }
+}
+
+fn share_transcript(
+    context: &[u8; 64],
+    digest: &[u8; 64],
+    guardian: GuardianIndex,
+    option: usize,
+) -> Transcript {
+    let mut t = Transcript::new(labels::DECRYPTION);
+    t.append_message(labels::CEREMONY_CONTEXT, context);
+    t.append_message(labels::TALLY, digest);
+    t.append_u64(labels::GUARDIAN, u64::from(guardian.get()));
+    t.append_u64(labels::OPTION, option as u64);
+    t
+}
+
+/// A guardian's decryption shares of a tally, one per option, each with its proof.
+///
+/// # Layout
+/// version, kind 16, guardian (u32), tally digest (64 bytes), option count (u32), then per
+/// option the share `M` (32 bytes) and its Chaum–Pedersen proof (96 bytes).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DecryptionShare {
+    guardian: GuardianIndex,
+    digest: [u8; 64],
+    shares: Vec<GroupElement>,
+    proofs: Vec<ChaumPedersenProof>,
+}
+
+const KIND_DECRYPTION_SHARE: u8 = 16;
+
+/// The smallest tally a guardian decrypts by default: decrypting one ballot would reveal a vote.
+pub const DEFAULT_MIN_BALLOTS: u64 = 2;
+
+impl GuardianKeyShare {
+    /// Decrypts its share of `tally`, proving each option's share. Refuses a tally under another
+    /// key than `outcome`'s, a tally of fewer than `min_ballots` ballots (a subset tally aimed at
+    /// one voter), and a ceremony other than its own.
+    ///
+    /// # Errors
+    /// [`DecryptionError::TallyRefused`].
+    pub fn decrypt_tally<R: RngCore + CryptoRng>(
+        &self,
+        outcome: &CeremonyOutcome,
+        tally: &EncryptedTally,
+        min_ballots: u64,
+        rng: &mut R,
+    ) -> Result<DecryptionShare, DecryptionError> {
+        if outcome.params() != &self.params || outcome.key_share(self.index) != Some(&self.public) {
+            return Err(DecryptionError::TallyRefused {
+                reason: "the outcome is not this guardian's ceremony",
+            });
+        }
+        if tally.public != *outcome.joint_key() {
+            return Err(DecryptionError::TallyRefused {
+                reason: "the tally is not under this ceremony's election key",
+            });
+        }
+        if tally.ballots < min_ballots.max(1) {
+            return Err(DecryptionError::TallyRefused {
+                reason: "too few ballots: decrypting would reveal individual votes",
+            });
+        }
+        let pair = KeyPair::from_secret(self.secret.clone());
+        let context = self.params.context_hash();
+        let mut shares = Vec::with_capacity(tally.sums.len());
+        let mut proofs = Vec::with_capacity(tally.sums.len());
+        for (k, sum) in tally.sums.iter().enumerate() {
+            let base = GroupElement::from_point(*sum.alpha());
+            if base.is_identity() {
+                return Err(DecryptionError::TallyRefused {
+                    reason: "a tally ciphertext has an identity alpha",
+                });
+            }
+            let share = GroupElement::from_point(sum.alpha() * self.secret.expose_scalar());
+            let proof = ChaumPedersenProof::prove(
+                &mut share_transcript(&context, &tally.digest, self.index, k),
+                &pair,
+                &base,
+                &share,
+                rng,
+            )
+            .map_err(|_| DecryptionError::TallyRefused {
+                reason: "a decryption share is the identity",
+            })?;
+            shares.push(share);
+            proofs.push(proof);
+        }
+        Ok(DecryptionShare {
+            guardian: self.index,
+            digest: tally.digest,
+            shares,
+            proofs,
+        })
+    }
+}
+
+impl DecryptionShare {
+    /// Which guardian made it.
+    pub fn guardian(&self) -> GuardianIndex {
+        self.guardian
+    }
+
+    /// The per-option shares `M_{j,k}`.
+    pub fn shares(&self) -> &[GroupElement] {
+        &self.shares
+    }
+
+    /// The canonical encoding.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(74 + 128 * self.shares.len());
+        out.push(CEREMONY_VERSION);
+        out.push(KIND_DECRYPTION_SHARE);
+        out.extend_from_slice(&self.guardian.get().to_le_bytes());
+        out.extend_from_slice(&self.digest);
+        out.extend_from_slice(&(self.shares.len() as u32).to_le_bytes());
+        for (share, proof) in self.shares.iter().zip(&self.proofs) {
+            out.extend_from_slice(share.as_bytes());
+            out.extend_from_slice(&proof.to_bytes());
+        }
+        out
+    }
+
+    /// Decodes a share package.
+    ///
+    /// # Errors
+    /// [`DecodeError`] for anything but a canonical encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        const WHAT: &str = "decryption share";
+        const EXPECTED: &str = "74 + 128·options";
+        let mut reader = Reader::new(bytes, WHAT, EXPECTED);
+        let version = reader.u8()?;
+        if version != CEREMONY_VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                what: WHAT,
+                version,
+            });
+        }
+        if reader.u8()? != KIND_DECRYPTION_SHARE {
+            return Err(DecodeError::Malformed {
+                what: WHAT,
+                reason: "wrong package kind",
+            });
+        }
+        let index = reader.u32()?;
+        if index > MAX_GUARDIANS {
+            return Err(DecodeError::TooLarge {
+                what: WHAT,
+                max: u64::from(MAX_GUARDIANS),
+                actual: u64::from(index),
+            });
+        }
+        let guardian = GuardianIndex::new(index).map_err(|_| DecodeError::Malformed {
+            what: WHAT,
+            reason: "guardian index 0",
+        })?;
+        let digest = reader.array::<64>()?;
+        let count = reader.u32()? as usize;
+        if reader.remaining() != count.saturating_mul(128) {
+            return Err(DecodeError::Length {
+                what: WHAT,
+                expected: EXPECTED,
+                actual: bytes.len(),
+            });
+        }
+        let mut shares = Vec::with_capacity(count);
+        let mut proofs = Vec::with_capacity(count);
+        for _ in 0..count {
+            shares.push(reader.nonidentity_point("decryption share M")?);
+            proofs.push(ChaumPedersenProof::from_bytes(&reader.array::<96>()?)?);
+        }
+        reader.finish()?;
+        Ok(Self {
+            guardian,
+            digest,
+            shares,
+            proofs,
+        })
+    }
+}
+
+/// The decrypted tally.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TallyResult {
+    /// The count of each option.
+    pub counts: Vec<u64>,
+    /// The guardians whose shares were combined.
+    pub combined: Vec<GuardianIndex>,
+    /// Guardians whose shares were refused, and why.
+    pub invalid: Vec<(GuardianIndex, &'static str)>,
+}
+
+/// Lagrange coefficient at 0 for `j` within `set`: `Π_{m≠j} m / (m - j)`.
+fn lagrange_at_zero(j: GuardianIndex, set: &[GuardianIndex]) -> Scalar {
+    let xj = j.to_scalar();
+    let (num, den) =
+        set.iter()
+            .filter(|m| **m != j)
+            .fold((Scalar::ONE, Scalar::ONE), |(n, d), m| {
+                let xm = m.to_scalar();
+                (n * xm, d * (xm - xj))
+            });
+    // Indices are distinct and nonzero, so den ≠ 0.
+    num * den.invert()
+}
+
+/// Verifies the guardians' shares (in one batch), drops and names invalid ones, combines any
+/// `t` valid shares and decodes every option's count within its bound.
+///
+/// # Errors
+/// [`DecryptionError::NotEnoughShares`] with fewer than `t` valid shares (naming the invalid
+/// and the missing guardians); [`DecryptionError::Dlog`] if a count is out of bounds.
+pub fn combine<R: RngCore + CryptoRng>(
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    shares: &[DecryptionShare],
+    rng: &mut R,
+) -> Result<TallyResult, DecryptionError> {
+    let context = outcome.params().context_hash();
+    let mut invalid: Vec<(GuardianIndex, &'static str)> = Vec::new();
+    let mut candidates: BTreeMap<GuardianIndex, &DecryptionShare> = BTreeMap::new();
+    for share in shares {
+        let who = share.guardian;
+        let reason = if outcome.key_share(who).is_none() {
+            Some("not a qualified guardian of the ceremony")
+        } else if share.digest != tally.digest {
+            Some("made for another tally")
+        } else if share.shares.len() != tally.sums.len() || share.proofs.len() != tally.sums.len() {
+            Some("wrong number of options")
+        } else if candidates.get(&who).is_some_and(|other| *other != share) {
+            Some("two different shares from one guardian")
+        } else {
+            None
+        };
+        match reason {
+            Some(reason) => {
+                candidates.remove(&who);
+                invalid.push((who, reason));
+            }
+            None => {
+                if !invalid.iter().any(|(w, _)| *w == who) {
+                    candidates.insert(who, share);
+                }
+            }
+        }
+    }
+    // All proofs in one batch; the bisection names the bad ones.
+    let bases: Vec<GroupElement> = tally
+        .sums
+        .iter()
+        .map(|s| GroupElement::from_point(*s.alpha()))
+        .collect();
+    let mut batch = BatchVerifier::new(&mut *rng);
+    let mut owners = Vec::new();
+    for (who, share) in &candidates {
+        let Some(public) = outcome.key_share(*who) else {
+            continue;
+        };
+        for (k, ((m, proof), base)) in share
+            .shares
+            .iter()
+            .zip(&share.proofs)
+            .zip(&bases)
+            .enumerate()
+        {
+            let queued = batch.queue_chaum_pedersen(
+                &mut share_transcript(&context, &tally.digest, *who, k),
+                proof,
+                public,
+                base,
+                m,
+            );
+            if queued.is_err() {
+                invalid.push((*who, "a share proof for an identity statement"));
+            }
+            owners.push(*who);
+        }
+    }
+    if let Err(failed) = batch.verify() {
+        for position in failed.culprits() {
+            if let Some(who) = owners.get(position) {
+                if !invalid.iter().any(|(w, _)| w == who) {
+                    invalid.push((*who, "a decryption proof does not verify"));
+                }
+            }
+        }
+    }
+    for (who, _) in &invalid {
+        candidates.remove(who);
+    }
+    let valid: Vec<GuardianIndex> = candidates.keys().copied().collect();
+    let needed = outcome.params().threshold();
+    if (valid.len() as u64) < u64::from(needed) {
+        let missing = outcome
+            .qualified()
+            .iter()
+            .filter(|g| !shares.iter().any(|s| s.guardian == **g))
+            .copied()
+            .collect();
+        invalid.sort();
+        invalid.dedup();
+        return Err(DecryptionError::NotEnoughShares {
+            valid,
+            needed,
+            invalid,
+            missing,
+        });
+    }
+    let chosen: Vec<GuardianIndex> = valid.into_iter().take(needed as usize).collect();
+    let lambdas: Vec<Scalar> = chosen
+        .iter()
+        .map(|j| lagrange_at_zero(*j, &chosen))
+        .collect();
+    let max_bound = tally.count_bounds().max().unwrap_or(0);
+    let table =
+        DlogTable::new(max_bound).map_err(|error| DecryptionError::Dlog { option: 0, error })?;
+    let mut counts = Vec::with_capacity(tally.sums.len());
+    for (k, (sum, bound)) in tally.sums.iter().zip(tally.count_bounds()).enumerate() {
+        let points: Vec<RistrettoPoint> = chosen
+            .iter()
+            .filter_map(|j| {
+                candidates
+                    .get(j)
+                    .and_then(|s| s.shares.get(k))
+                    .map(|m| m.point)
+            })
+            .collect();
+        if points.len() != chosen.len() {
+            return Err(DecryptionError::TallyRefused {
+                reason: "internal: a chosen share is missing an option",
+            });
+        }
+        // Public data: variable time is fine.
+        let combined = RistrettoPoint::vartime_multiscalar_mul(&lambdas, &points);
+        let point = sum.beta() - combined;
+        let count = table
+            .vartime_solve(&point)
+            .map_err(|error| DecryptionError::Dlog { option: k, error })?;
+        if count > bound {
+            return Err(DecryptionError::Dlog {
+                option: k,
+                error: DlogError::NotFound { bound },
+            });
+        }
+        counts.push(count);
+    }
+    invalid.sort();
+    invalid.dedup();
+    Ok(TallyResult {
+        counts,
+        combined: chosen,
+        invalid,
+    })
+}

@@ -1,0 +1,514 @@
+//! The threshold key ceremony: completeness for every (t, n) up to 7, every kind of cheating
+//! detected and named, packages canonical.
+
+use evote::ceremony::{
+    adjudicate, part1, CeremonyError, CeremonyOutcome, CeremonyParams, CeremonyTranscript,
+    CommitmentHashPackage, Complaint, EncryptedShare, GuardianIndex, GuardianKeyShare,
+    Misbehaviour, RevealPackage, Round1Secret,
+};
+use evote::DecodeError;
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn idx(i: u32) -> GuardianIndex {
+    GuardianIndex::new(i).unwrap()
+}
+
+/// A test's edit of one round's broadcast.
+type Hook<T> = Option<Box<dyn Fn(&mut Vec<T>)>>;
+
+/// Hooks that let a test play a cheating guardian (or a faulty channel) between rounds.
+#[derive(Default)]
+struct Tamper {
+    hashes: Hook<CommitmentHashPackage>,
+    reveals: Hook<RevealPackage>,
+    shares: Hook<EncryptedShare>,
+    complaints: Hook<Complaint>,
+}
+
+struct Run {
+    transcript: CeremonyTranscript,
+    outcome: Result<CeremonyOutcome, CeremonyError>,
+    keys: Vec<(GuardianIndex, Result<GuardianKeyShare, CeremonyError>)>,
+}
+
+fn run(params: &CeremonyParams, seed: u64, tamper: Tamper) -> Run {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (secrets1, mut hashes): (Vec<Round1Secret>, Vec<CommitmentHashPackage>) = params
+        .indices()
+        .map(|i| part1(params, i, &mut rng).unwrap())
+        .unzip();
+    if let Some(f) = &tamper.hashes {
+        f(&mut hashes);
+    }
+    let mut secrets2 = Vec::new();
+    let mut reveals = Vec::new();
+    for s in secrets1 {
+        // A guardian whose own hash was dropped cannot go on; it simply stops.
+        if let Ok((s2, reveal)) = s.part2(&hashes) {
+            secrets2.push(s2);
+            reveals.push(reveal);
+        }
+    }
+    if let Some(f) = &tamper.reveals {
+        f(&mut reveals);
+    }
+    let mut secrets3 = Vec::new();
+    let mut shares = Vec::new();
+    for s in secrets2 {
+        if let Ok((s3, mut sent)) = s.part3(&reveals, &mut rng) {
+            secrets3.push(s3);
+            shares.append(&mut sent);
+        }
+    }
+    if let Some(f) = &tamper.shares {
+        f(&mut shares);
+    }
+    let mut secrets4 = Vec::new();
+    let mut complaints = Vec::new();
+    for s in secrets3 {
+        let (s4, mut c) = s.part4(&shares, &mut rng).unwrap();
+        secrets4.push(s4);
+        complaints.append(&mut c);
+    }
+    if let Some(f) = &tamper.complaints {
+        f(&mut complaints);
+    }
+    let transcript = CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints,
+    };
+    let outcome = adjudicate(&transcript, &mut rng);
+    let keys = secrets4
+        .into_iter()
+        .map(|s| {
+            let index = s.index();
+            (index, s.finish(&transcript, &mut rng).map(|(k, _)| k))
+        })
+        .collect();
+    Run {
+        transcript,
+        outcome,
+        keys,
+    }
+}
+
+fn params(t: u32, n: u32) -> CeremonyParams {
+    CeremonyParams::new([7u8; 32], t, n).unwrap()
+}
+
+#[test]
+fn every_threshold_up_to_seven_completes_consistently() {
+    for n in 1..=7 {
+        for t in 1..=n {
+            let p = params(t, n);
+            let r = run(&p, u64::from(10 * n + t), Tamper::default());
+            let outcome = r.outcome.unwrap();
+            assert_eq!(outcome.qualified().len(), n as usize, "t={t} n={n}");
+            assert!(outcome.culprits().is_empty());
+            for (i, key) in &r.keys {
+                let key = key.as_ref().unwrap();
+                assert_eq!(key.index(), *i);
+                assert_eq!(Some(key.public()), outcome.key_share(*i));
+            }
+            // The secret shares interpolate to a key whose public key is the joint key:
+            // checked through threshold decryption in tests/decryption.rs; here the public side.
+            assert_eq!(
+                adjudicate(&r.transcript, &mut ChaCha20Rng::seed_from_u64(1)).unwrap(),
+                outcome
+            );
+        }
+    }
+}
+
+#[test]
+fn parameters_and_indices_are_validated() {
+    assert!(matches!(
+        CeremonyParams::new([0; 32], 0, 3),
+        Err(CeremonyError::InvalidParameters { .. })
+    ));
+    assert!(matches!(
+        CeremonyParams::new([0; 32], 4, 3),
+        Err(CeremonyError::InvalidParameters { .. })
+    ));
+    assert!(matches!(
+        CeremonyParams::new([0; 32], 1, 256),
+        Err(CeremonyError::InvalidParameters { .. })
+    ));
+    assert!(matches!(
+        GuardianIndex::new(0),
+        Err(CeremonyError::InvalidIndex { .. })
+    ));
+    let p = params(2, 3);
+    let mut rng = ChaCha20Rng::seed_from_u64(0);
+    assert!(matches!(
+        part1(&p, idx(4), &mut rng),
+        Err(CeremonyError::InvalidIndex { .. })
+    ));
+}
+
+fn culprits(r: &Run) -> Vec<(GuardianIndex, Misbehaviour)> {
+    match &r.outcome {
+        Ok(o) => o.culprits().to_vec(),
+        Err(CeremonyError::NotEnoughGuardians { culprits, .. }) => culprits.clone(),
+        Err(e) => panic!("unexpected {e}"),
+    }
+}
+
+fn assert_honest_finish(r: &Run, excluded: &[u32]) {
+    let outcome = r.outcome.as_ref().unwrap();
+    for (i, key) in &r.keys {
+        if excluded.contains(&i.get()) {
+            continue;
+        }
+        let key = key.as_ref().unwrap_or_else(|e| panic!("{i}: {e}"));
+        assert_eq!(Some(key.public()), outcome.key_share(*i));
+    }
+    for e in excluded {
+        assert!(!outcome.qualified().contains(&idx(*e)));
+    }
+}
+
+#[test]
+fn a_bad_share_is_complained_about_and_its_sender_named() {
+    let p = params(2, 4);
+    let r = run(
+        &p,
+        1,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                let s = shares
+                    .iter_mut()
+                    .find(|s| s.sender().get() == 2 && s.recipient().get() == 3)
+                    .unwrap();
+                let mut bytes = s.to_bytes();
+                bytes[20] ^= 1; // inside the sealed share: it no longer authenticates
+                *s = EncryptedShare::from_bytes(&bytes).unwrap();
+            })),
+            ..Tamper::default()
+        },
+    );
+    assert_eq!(r.transcript.complaints.len(), 1);
+    assert_eq!(r.transcript.complaints[0].complainer(), idx(3));
+    assert_eq!(r.transcript.complaints[0].accused(), idx(2));
+    assert_eq!(
+        culprits(&r),
+        vec![(idx(2), Misbehaviour::InvalidShare { recipient: idx(3) })]
+    );
+    assert_honest_finish(&r, &[2]);
+    let (_, key2) = r.keys.iter().find(|(i, _)| i.get() == 2).unwrap();
+    assert!(matches!(key2, Err(CeremonyError::Disqualified { .. })));
+}
+
+#[test]
+fn shares_redirected_to_another_recipient_do_not_open() {
+    // Guardian 1's sealed shares for 3 and for 4 exchanged: a share sealed for one guardian
+    // cannot be opened by another, so both complain and guardian 1 is disqualified.
+    let p = params(3, 4);
+    let r = run(
+        &p,
+        2,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                let a = shares
+                    .iter()
+                    .position(|s| s.sender().get() == 1 && s.recipient().get() == 3)
+                    .unwrap();
+                let b = shares
+                    .iter()
+                    .position(|s| s.sender().get() == 1 && s.recipient().get() == 4)
+                    .unwrap();
+                let (sa, sb) = (shares[a].to_bytes(), shares[b].to_bytes());
+                let mut na = sa.clone();
+                na[10..].copy_from_slice(&sb[10..]);
+                let mut nb = sb.clone();
+                nb[10..].copy_from_slice(&sa[10..]);
+                shares[a] = EncryptedShare::from_bytes(&na).unwrap();
+                shares[b] = EncryptedShare::from_bytes(&nb).unwrap();
+            })),
+            ..Tamper::default()
+        },
+    );
+    // Shares for 3 cannot be opened by 4 and vice versa: both complain, guardian 1 is out.
+    assert_eq!(r.transcript.complaints.len(), 2);
+    assert_eq!(
+        culprits(&r),
+        vec![(idx(1), Misbehaviour::InvalidShare { recipient: idx(3) })]
+    );
+    assert_honest_finish(&r, &[1]);
+}
+
+#[test]
+fn a_false_complaint_disqualifies_the_complainer() {
+    let p = params(2, 3);
+    // Guardian 3 publishes a (correctly proven) complaint against 1 although 1's share is valid.
+    let r = run(
+        &p,
+        3,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                // Make 3 receive a bad share from 1 so it produces a genuine complaint ...
+                let s = shares
+                    .iter_mut()
+                    .find(|s| s.sender().get() == 1 && s.recipient().get() == 3)
+                    .unwrap();
+                let mut bytes = s.to_bytes();
+                bytes[30] ^= 4;
+                *s = EncryptedShare::from_bytes(&bytes).unwrap();
+            })),
+            ..Tamper::default()
+        },
+    );
+    // ... then judge that complaint against the original, valid share.
+    let honest = run(&p, 3, Tamper::default());
+    let mut transcript = honest.transcript.clone();
+    transcript.complaints = r.transcript.complaints.clone();
+    let outcome = adjudicate(&transcript, &mut ChaCha20Rng::seed_from_u64(0)).unwrap();
+    assert_eq!(
+        outcome.culprits(),
+        &[(idx(3), Misbehaviour::FalseComplaint { accused: idx(1) })]
+    );
+    assert_eq!(outcome.qualified(), &[idx(1), idx(2)]);
+}
+
+#[test]
+fn a_complaint_with_a_forged_key_reveal_is_refused() {
+    let p = params(2, 3);
+    let base = run(
+        &p,
+        4,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                let s = shares
+                    .iter_mut()
+                    .find(|s| s.sender().get() == 2 && s.recipient().get() == 1)
+                    .unwrap();
+                let mut bytes = s.to_bytes();
+                bytes[40] ^= 1;
+                *s = EncryptedShare::from_bytes(&bytes).unwrap();
+            })),
+            ..Tamper::default()
+        },
+    );
+    assert_eq!(base.transcript.complaints.len(), 1);
+    // The same complaint presented as coming from guardian 3 (its proof is bound to 1).
+    let mut bytes = base.transcript.complaints[0].to_bytes();
+    bytes[2..6].copy_from_slice(&3u32.to_le_bytes());
+    let forged = Complaint::from_bytes(&bytes).unwrap();
+    let mut t = base.transcript.clone();
+    t.complaints = vec![forged];
+    let outcome = adjudicate(&t, &mut ChaCha20Rng::seed_from_u64(0)).unwrap();
+    assert!(outcome
+        .culprits()
+        .contains(&(idx(3), Misbehaviour::InvalidComplaint { accused: idx(2) })));
+}
+
+#[test]
+fn a_reveal_that_does_not_match_its_hash_is_refused() {
+    // Guardian 2 changes its mind after seeing the others' hashes (the rushing, key-biasing
+    // attack of Gennaro-Jarecki-Krawczyk-Rabin): it reveals guardian-2 commitments made fresh.
+    let p = params(2, 3);
+    let r = run(
+        &p,
+        5,
+        Tamper {
+            reveals: Some(Box::new(|reveals: &mut Vec<RevealPackage>| {
+                let mut rng = ChaCha20Rng::seed_from_u64(99);
+                let (fresh, _) = part1(&params(2, 3), idx(2), &mut rng).unwrap();
+                let (_, fresh_hash) =
+                    part1(&params(2, 3), idx(2), &mut ChaCha20Rng::seed_from_u64(99)).unwrap();
+                let (_, reveal) = fresh.part2(&[fresh_hash]).unwrap();
+                let at = reveals.iter().position(|r| r.sender().get() == 2).unwrap();
+                reveals[at] = reveal;
+            })),
+            ..Tamper::default()
+        },
+    );
+    assert_eq!(
+        culprits(&r),
+        vec![(idx(2), Misbehaviour::CommitmentMismatch)]
+    );
+    assert_honest_finish(&r, &[2]);
+}
+
+#[test]
+fn a_copied_reveal_fails_its_proofs_of_knowledge() {
+    // Guardian 3 commits to and reveals guardian 1's commitments and proofs under its own
+    // index (the rogue-key copy of A9): the proofs are bound to index 1 and fail.
+    let p = params(2, 3);
+    let copy = |r: &RevealPackage| {
+        let mut bytes = r.to_bytes();
+        bytes[2..6].copy_from_slice(&3u32.to_le_bytes());
+        RevealPackage::from_bytes(&bytes).unwrap()
+    };
+    let r = run(
+        &p,
+        6,
+        Tamper {
+            reveals: Some(Box::new(move |reveals: &mut Vec<RevealPackage>| {
+                let first = reveals
+                    .iter()
+                    .find(|r| r.sender().get() == 1)
+                    .unwrap()
+                    .clone();
+                let at = reveals.iter().position(|r| r.sender().get() == 3).unwrap();
+                reveals[at] = copy(&first);
+            })),
+            ..Tamper::default()
+        },
+    );
+    // Without the matching hash the copy is caught as a mismatch first ...
+    assert_eq!(
+        culprits(&r),
+        vec![(idx(3), Misbehaviour::CommitmentMismatch)]
+    );
+    // ... and with a matching hash, by its proofs.
+    let mut t = r.transcript.clone();
+    let copied = t
+        .reveals
+        .iter()
+        .find(|r| r.sender().get() == 3)
+        .unwrap()
+        .clone();
+    let mut hash_bytes = vec![1u8, 1];
+    hash_bytes.extend_from_slice(&3u32.to_le_bytes());
+    hash_bytes.extend_from_slice(&copied.commitment_hash(&p));
+    let h = CommitmentHashPackage::from_bytes(&hash_bytes).unwrap();
+    t.hashes.retain(|h| h.sender().get() != 3);
+    t.hashes.push(h);
+    let outcome = adjudicate(&t, &mut ChaCha20Rng::seed_from_u64(0)).unwrap();
+    assert_eq!(
+        outcome.culprits().first(),
+        Some(&(
+            idx(3),
+            Misbehaviour::InvalidProofOfKnowledge { coefficient: 0 }
+        ))
+    );
+}
+
+#[test]
+fn missing_and_equivocating_guardians_are_named_and_the_rest_completes() {
+    let p = params(2, 4);
+    let r = run(
+        &p,
+        7,
+        Tamper {
+            hashes: Some(Box::new(|hashes: &mut Vec<CommitmentHashPackage>| {
+                hashes.retain(|h| h.sender().get() != 4); // guardian 4 never shows up
+            })),
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                shares.retain(|s| !(s.sender().get() == 1 && s.recipient().get() == 2));
+                // 1 skips 2
+            })),
+            ..Tamper::default()
+        },
+    );
+    assert_eq!(
+        culprits(&r),
+        vec![
+            (idx(1), Misbehaviour::MissingShare { recipient: idx(2) }),
+            (idx(4), Misbehaviour::MissingCommitmentHash)
+        ]
+    );
+    assert_honest_finish(&r, &[1, 4]);
+    assert_eq!(r.outcome.as_ref().unwrap().qualified(), &[idx(2), idx(3)]);
+}
+
+#[test]
+fn too_few_honest_guardians_fail_with_the_culprits_named() {
+    let p = params(3, 4);
+    let r = run(
+        &p,
+        8,
+        Tamper {
+            hashes: Some(Box::new(|hashes: &mut Vec<CommitmentHashPackage>| {
+                hashes.retain(|h| h.sender().get() != 4 && h.sender().get() != 1);
+            })),
+            ..Tamper::default()
+        },
+    );
+    let err = r.outcome.unwrap_err();
+    assert_eq!(err.culprits(), vec![idx(1), idx(4)]);
+    assert!(matches!(
+        err,
+        CeremonyError::NotEnoughGuardians {
+            qualified: 2,
+            threshold: 3,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn packages_roundtrip_canonically_and_garbage_is_refused() {
+    let p = params(3, 4);
+    let r = run(
+        &p,
+        9,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                let s = shares.iter_mut().find(|s| s.sender().get() == 2).unwrap();
+                let mut b = s.to_bytes();
+                b[57] ^= 1;
+                *s = EncryptedShare::from_bytes(&b).unwrap();
+            })),
+            ..Tamper::default()
+        },
+    );
+    assert!(!r.transcript.complaints.is_empty());
+    for h in &r.transcript.hashes {
+        assert_eq!(
+            CommitmentHashPackage::from_bytes(&h.to_bytes()).unwrap(),
+            *h
+        );
+    }
+    for x in &r.transcript.reveals {
+        assert_eq!(RevealPackage::from_bytes(&x.to_bytes()).unwrap(), *x);
+        assert_eq!(x.to_bytes().len(), 106 + 96 * 3);
+    }
+    for s in &r.transcript.shares {
+        assert_eq!(EncryptedShare::from_bytes(&s.to_bytes()).unwrap(), *s);
+    }
+    for c in &r.transcript.complaints {
+        assert_eq!(Complaint::from_bytes(&c.to_bytes()).unwrap(), *c);
+    }
+    let reveal = r.transcript.reveals[0].to_bytes();
+    for len in [0, 1, 9, reveal.len() - 1] {
+        assert!(
+            RevealPackage::from_bytes(&reveal[..len]).is_err(),
+            "len {len}"
+        );
+    }
+    let mut wrong_version = reveal.clone();
+    wrong_version[0] = 2;
+    assert_eq!(
+        RevealPackage::from_bytes(&wrong_version),
+        Err(DecodeError::UnsupportedVersion {
+            what: "reveal package",
+            version: 2
+        })
+    );
+    let mut wrong_kind = reveal.clone();
+    wrong_kind[1] = 3;
+    assert!(matches!(
+        RevealPackage::from_bytes(&wrong_kind),
+        Err(DecodeError::Malformed { .. })
+    ));
+    let mut zero_index = r.transcript.shares[0].to_bytes();
+    zero_index[2..6].fill(0);
+    assert!(matches!(
+        EncryptedShare::from_bytes(&zero_index),
+        Err(DecodeError::Malformed { .. })
+    ));
+    let mut identity_commitment = reveal.clone();
+    identity_commitment[10..42].fill(0);
+    assert!(matches!(
+        RevealPackage::from_bytes(&identity_commitment),
+        Err(DecodeError::IdentityPoint { .. })
+    ));
+    assert!(CommitmentHashPackage::from_bytes(&[1u8; 69]).is_err());
+    assert!(Complaint::from_bytes(&[1u8; 138]).is_err());
+}
