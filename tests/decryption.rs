@@ -1,0 +1,305 @@
+//! Threshold decryption of recomputed tallies: every t-subset decrypts, no (t-1)-subset does,
+//! bad and replayed shares are named, and guardians refuse what they must refuse.
+
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
+use curve25519_dalek::ristretto::RistrettoPoint;
+use curve25519_dalek::scalar::Scalar;
+use evote::ceremony::{
+    adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript, GuardianIndex,
+    GuardianKeyShare,
+};
+use evote::decryption::{
+    combine, DecryptionError, DecryptionShare, EncryptedTally, TallyAccumulator,
+    DEFAULT_MIN_BALLOTS,
+};
+use evote::proofs::RangeProof;
+use evote::{EncryptionKey, Transcript};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn ceremony(t: u32, n: u32, seed: u64) -> (CeremonyOutcome, Vec<GuardianKeyShare>) {
+    let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (s1, hashes): (Vec<_>, Vec<_>) = params
+        .indices()
+        .map(|i| part1(&params, i, &mut rng).unwrap())
+        .unzip();
+    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
+    let mut shares = Vec::new();
+    let s3: Vec<_> = s2
+        .into_iter()
+        .map(|s| {
+            let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
+            shares.append(&mut sent);
+            s3
+        })
+        .collect();
+    let s4: Vec<_> = s3
+        .into_iter()
+        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
+        .collect();
+    let transcript = CeremonyTranscript {
+        params,
+        hashes,
+        reveals,
+        shares,
+        complaints: vec![],
+    };
+    let outcome = adjudicate(&transcript, &mut rng).unwrap();
+    let keys = s4
+        .into_iter()
+        .map(|s| s.finish(&transcript, &mut rng).unwrap().0)
+        .collect();
+    (outcome, keys)
+}
+
+fn ballot_transcript(ballot: u64, option: usize) -> Transcript {
+    let mut t = Transcript::new(b"evote-test-tally");
+    t.append_u64(b"ballot", ballot);
+    t.append_u64(b"option", option as u64);
+    t
+}
+
+/// A tally of `votes` (one row per ballot, one column per option) under the joint key.
+fn tally(
+    outcome: &CeremonyOutcome,
+    bounds: &[u64],
+    votes: &[Vec<u64>],
+    seed: u64,
+) -> EncryptedTally {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let key = EncryptionKey::new(outcome.joint_key());
+    let mut acc = TallyAccumulator::new(outcome.joint_key(), bounds);
+    for (b, row) in votes.iter().enumerate() {
+        let (cts, proofs): (Vec<_>, Vec<_>) = row
+            .iter()
+            .zip(bounds)
+            .enumerate()
+            .map(|(k, (v, r))| {
+                let (ct, _, p) = RangeProof::encrypt_and_prove(
+                    &mut ballot_transcript(b as u64, k),
+                    &key,
+                    *v,
+                    0..=*r,
+                    &mut rng,
+                )
+                .unwrap();
+                (ct, p)
+            })
+            .unzip();
+        acc.add_ballot(|k| ballot_transcript(b as u64, k), &cts, &proofs, &mut rng)
+            .unwrap();
+    }
+    acc.finish()
+}
+
+fn subsets(n: usize, size: usize) -> Vec<Vec<usize>> {
+    (0u32..1 << n)
+        .filter(|m| m.count_ones() as usize == size)
+        .map(|m| (0..n).filter(|i| m >> i & 1 == 1).collect())
+        .collect()
+}
+
+#[test]
+fn every_t_subset_decrypts_and_no_smaller_one_does() {
+    let votes = vec![vec![1, 0, 2], vec![0, 1, 2], vec![1, 1, 0]];
+    let bounds = [1, 1, 2];
+    let expected = vec![2, 2, 4];
+    for n in 1..=7u32 {
+        for t in 1..=n {
+            let (outcome, keys) = ceremony(t, n, u64::from(n * 10 + t));
+            let tally = tally(&outcome, &bounds, &votes, 1);
+            let mut rng = ChaCha20Rng::seed_from_u64(2);
+            let shares: Vec<DecryptionShare> = keys
+                .iter()
+                .map(|k| {
+                    k.decrypt_tally(&outcome, &tally, DEFAULT_MIN_BALLOTS, &mut rng)
+                        .unwrap()
+                })
+                .collect();
+            for subset in subsets(n as usize, t as usize) {
+                let chosen: Vec<DecryptionShare> =
+                    subset.iter().map(|i| shares[*i].clone()).collect();
+                let result = combine(&outcome, &tally, &chosen, &mut rng).unwrap();
+                assert_eq!(result.counts, expected, "t={t} n={n} subset {subset:?}");
+                assert!(result.invalid.is_empty());
+            }
+            if t >= 2 {
+                for subset in subsets(n as usize, t as usize - 1) {
+                    let chosen: Vec<DecryptionShare> =
+                        subset.iter().map(|i| shares[*i].clone()).collect();
+                    let err = combine(&outcome, &tally, &chosen, &mut rng).unwrap_err();
+                    assert!(
+                        matches!(err, DecryptionError::NotEnoughShares { needed, .. } if needed == t)
+                    );
+                    // And forcing Lagrange interpolation over t-1 shares gives the wrong plaintext.
+                    let indices: Vec<Scalar> =
+                        subset.iter().map(|i| Scalar::from(*i as u64 + 1)).collect();
+                    let mut m = RistrettoPoint::default();
+                    for (pos, i) in subset.iter().enumerate() {
+                        let xj = indices[pos];
+                        let lambda = indices
+                            .iter()
+                            .filter(|x| **x != xj)
+                            .fold(Scalar::ONE, |acc, xm| acc * xm * (xm - xj).invert());
+                        m += shares[*i].shares()[0].as_point() * lambda;
+                    }
+                    assert_ne!(
+                        tally.sums()[0].beta() - m,
+                        G * Scalar::from(expected[0]),
+                        "t-1 = {} decrypted",
+                        t - 1
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_and_replayed_shares_are_named_and_the_rest_completes() {
+    let (outcome, keys) = ceremony(3, 5, 77);
+    let votes = vec![vec![1, 0], vec![1, 1], vec![0, 0], vec![1, 0]];
+    let tally1 = tally(&outcome, &[1, 1], &votes, 3);
+    let tally2 = tally(&outcome, &[1, 1], &votes[..3], 4);
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let shares: Vec<DecryptionShare> = keys
+        .iter()
+        .map(|k| k.decrypt_tally(&outcome, &tally1, 2, &mut rng).unwrap())
+        .collect();
+
+    // Guardian 1's share replayed from another tally; guardian 2's share with a flipped proof
+    // byte; guardian 3's share presented as guardian 4's is a duplicate claim for 4.
+    let replayed = keys[0]
+        .decrypt_tally(&outcome, &tally2, 2, &mut rng)
+        .unwrap();
+    let mut flipped = shares[1].to_bytes();
+    flipped[74 + 32 + 64] ^= 1; // the first option's response s: still canonical, now wrong
+    let flipped = DecryptionShare::from_bytes(&flipped);
+    let mut as_four = shares[2].to_bytes();
+    as_four[2..6].copy_from_slice(&4u32.to_le_bytes());
+    let as_four = DecryptionShare::from_bytes(&as_four).unwrap();
+    let mut submitted = vec![replayed, as_four, shares[4].clone(), shares[3].clone()];
+    submitted.push(flipped.unwrap());
+    let err = combine(&outcome, &tally1, &submitted, &mut rng).unwrap_err();
+    let DecryptionError::NotEnoughShares {
+        valid,
+        invalid,
+        missing,
+        ..
+    } = err
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(valid, vec![GuardianIndex::new(5).unwrap()]);
+    let named: Vec<u32> = invalid.iter().map(|(g, _)| g.get()).collect();
+    assert!(
+        named.contains(&1) && named.contains(&2) && named.contains(&4),
+        "{invalid:?}"
+    );
+    assert_eq!(missing.iter().map(|g| g.get()).collect::<Vec<_>>(), vec![3]);
+
+    // With three honest shares beside a bad one, the tally decrypts and the bad one is named.
+    let mut flipped = shares[1].to_bytes();
+    flipped[74 + 32 + 64] ^= 1; // the first option's response s: still canonical, now wrong
+    let mut more = vec![shares[2].clone(), shares[4].clone(), shares[3].clone()];
+    more.insert(0, DecryptionShare::from_bytes(&flipped).unwrap());
+    let result = combine(&outcome, &tally1, &more, &mut rng).unwrap();
+    assert_eq!(
+        result.combined.iter().map(|g| g.get()).collect::<Vec<_>>(),
+        vec![3, 4, 5]
+    );
+    assert_eq!(
+        result.invalid,
+        vec![(
+            GuardianIndex::new(2).unwrap(),
+            "a decryption proof does not verify"
+        )]
+    );
+    assert_eq!(result.counts, vec![3, 1]);
+}
+
+#[test]
+fn guardians_refuse_subset_tallies_and_foreign_keys() {
+    let (outcome, keys) = ceremony(2, 3, 9);
+    let one = tally(&outcome, &[1], &[vec![1]], 6);
+    let mut rng = ChaCha20Rng::seed_from_u64(7);
+    assert!(matches!(
+        keys[0].decrypt_tally(&outcome, &one, DEFAULT_MIN_BALLOTS, &mut rng),
+        Err(DecryptionError::TallyRefused { .. })
+    ));
+    let (other_outcome, _) = ceremony(2, 3, 10);
+    let foreign = tally(&other_outcome, &[1], &[vec![1], vec![0]], 8);
+    assert!(matches!(
+        keys[0].decrypt_tally(&outcome, &foreign, DEFAULT_MIN_BALLOTS, &mut rng),
+        Err(DecryptionError::TallyRefused { .. })
+    ));
+    assert!(matches!(
+        keys[0].decrypt_tally(&other_outcome, &foreign, DEFAULT_MIN_BALLOTS, &mut rng),
+        Err(DecryptionError::TallyRefused { .. })
+    ));
+}
+
+#[test]
+fn the_accumulator_counts_only_verified_ballots() {
+    let (outcome, _) = ceremony(1, 1, 11);
+    let key = EncryptionKey::new(outcome.joint_key());
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let mut acc = TallyAccumulator::new(outcome.joint_key(), &[1, 1]);
+    let (c0, _, p0) =
+        RangeProof::encrypt_and_prove(&mut ballot_transcript(0, 0), &key, 1, 0..=1, &mut rng)
+            .unwrap();
+    let (c1, _, p1) =
+        RangeProof::encrypt_and_prove(&mut ballot_transcript(0, 1), &key, 0, 0..=1, &mut rng)
+            .unwrap();
+    // Proofs swapped between options, the ballot under another ballot id, a missing option.
+    assert!(acc
+        .add_ballot(
+            |k| ballot_transcript(0, k),
+            &[c0, c1],
+            &[p1.clone(), p0.clone()],
+            &mut rng
+        )
+        .is_err());
+    assert!(acc
+        .add_ballot(
+            |k| ballot_transcript(1, k),
+            &[c0, c1],
+            &[p0.clone(), p1.clone()],
+            &mut rng
+        )
+        .is_err());
+    assert!(matches!(
+        acc.add_ballot(
+            |k| ballot_transcript(0, k),
+            &[c0],
+            std::slice::from_ref(&p0),
+            &mut rng
+        ),
+        Err(DecryptionError::BallotShape { .. })
+    ));
+    assert_eq!(acc.ballots(), 0);
+    acc.add_ballot(|k| ballot_transcript(0, k), &[c0, c1], &[p0, p1], &mut rng)
+        .unwrap();
+    assert_eq!(acc.ballots(), 1);
+}
+
+#[test]
+fn decryption_shares_roundtrip_and_garbage_is_refused() {
+    let (outcome, keys) = ceremony(2, 2, 13);
+    let t = tally(&outcome, &[1, 3], &[vec![1, 3], vec![0, 2]], 14);
+    let mut rng = ChaCha20Rng::seed_from_u64(15);
+    let share = keys[1].decrypt_tally(&outcome, &t, 2, &mut rng).unwrap();
+    let bytes = share.to_bytes();
+    assert_eq!(bytes.len(), 74 + 2 * 128);
+    assert_eq!(DecryptionShare::from_bytes(&bytes).unwrap(), share);
+    for len in [0, 5, 73, bytes.len() - 1] {
+        assert!(DecryptionShare::from_bytes(&bytes[..len]).is_err());
+    }
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(DecryptionShare::from_bytes(&long).is_err());
+    let mut v2 = bytes.clone();
+    v2[0] = 9;
+    assert!(DecryptionShare::from_bytes(&v2).is_err());
+}
