@@ -619,3 +619,94 @@ pub fn combine<R: RngCore + CryptoRng>(
         invalid,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ceremony::CeremonyParams;
+    use crate::keys::EncryptionKey;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    /// Every element of a decryption share's statement is bound: ceremony context, tally digest,
+    /// guardian index, option index, base (the tally's alpha), key share and the share itself.
+    #[test]
+    fn share_proofs_are_bound_to_every_statement_element() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let params = CeremonyParams::new([1; 32], 1, 2).unwrap();
+        let pair = KeyPair::generate(&mut rng);
+        let key = EncryptionKey::new(pair.public());
+        let sums = [
+            Ciphertext::encrypt(&key, 3, &mut rng),
+            Ciphertext::encrypt(&key, 4, &mut rng),
+        ];
+        let g1 = GuardianIndex::new(1).unwrap();
+        let g2 = GuardianIndex::new(2).unwrap();
+        let context = params.context_hash();
+        let digest = [9u8; 64];
+        let base = GroupElement::from_point(*sums[0].alpha());
+        let share = GroupElement::from_point(sums[0].alpha() * pair.secret().expose_scalar());
+        let proof = ChaumPedersenProof::prove(
+            &mut share_transcript(&context, &digest, g1, 0),
+            &pair,
+            &base,
+            &share,
+            &mut rng,
+        )
+        .unwrap();
+        let ok = |context: &[u8; 64],
+                  digest: &[u8; 64],
+                  g,
+                  k,
+                  public: &PublicKey,
+                  base: &GroupElement,
+                  share: &GroupElement| {
+            proof
+                .verify(
+                    &mut share_transcript(context, digest, g, k),
+                    public,
+                    base,
+                    share,
+                )
+                .is_ok()
+        };
+        let pk = pair.public();
+        assert!(ok(&context, &digest, g1, 0, pk, &base, &share));
+        let other_context = CeremonyParams::new([2; 32], 1, 2).unwrap().context_hash();
+        assert!(
+            !ok(&other_context, &digest, g1, 0, pk, &base, &share),
+            "ceremony"
+        );
+        assert!(!ok(&context, &[8u8; 64], g1, 0, pk, &base, &share), "tally");
+        assert!(!ok(&context, &digest, g2, 0, pk, &base, &share), "guardian");
+        assert!(!ok(&context, &digest, g1, 1, pk, &base, &share), "option");
+        let other_base = GroupElement::from_point(*sums[1].alpha());
+        assert!(
+            !ok(&context, &digest, g1, 0, pk, &other_base, &share),
+            "ciphertext"
+        );
+        let other_key = KeyPair::generate(&mut rng);
+        assert!(
+            !ok(&context, &digest, g1, 0, other_key.public(), &base, &share),
+            "key share"
+        );
+        let off = GroupElement::from_point(share.point + GroupElement::basepoint().point);
+        assert!(!ok(&context, &digest, g1, 0, pk, &base, &off), "share");
+    }
+
+    #[test]
+    fn lagrange_coefficients_interpolate_at_zero() {
+        // f(x) = 5 + 7x + 11x^2 through x = 2, 4, 7 gives f(0) = 5.
+        let f = |x: u64| Scalar::from(5u64 + 7 * x + 11 * x * x);
+        let set: Vec<GuardianIndex> = [2, 4, 7]
+            .iter()
+            .map(|i| GuardianIndex::new(*i).unwrap())
+            .collect();
+        let at_zero: Scalar = set
+            .iter()
+            .map(|j| lagrange_at_zero(*j, &set) * f(u64::from(j.get())))
+            .sum();
+        assert_eq!(at_zero, Scalar::from(5u64));
+    }
+}

@@ -109,3 +109,52 @@ impl Link<'_> {
         Option::from(Scalar::from_canonical_bytes(bytes))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::keys::KeyPair;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    #[test]
+    fn a_share_opens_only_for_its_recipient_from_its_sender() {
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let params = CeremonyParams::new([1; 32], 2, 3).unwrap();
+        let other_params = CeremonyParams::new([2; 32], 2, 3).unwrap();
+        let keys: Vec<KeyPair> = (0..3).map(|_| KeyPair::generate(&mut rng)).collect();
+        let idx = |i| GuardianIndex::new(i).unwrap();
+        let link = |p, s: u32, r: u32| Link {
+            params: p,
+            sender: idx(s),
+            recipient: idx(r),
+            sender_key: keys[s as usize - 1].public(),
+            recipient_key: keys[r as usize - 1].public(),
+        };
+        let dh =
+            |a: usize, b: usize| keys[b].public().as_point() * keys[a].secret().expose_scalar();
+        let share = Scalar::from(12345u64);
+        // 1 → 2.
+        let sealed = link(&params, 1, 2).seal(&dh(0, 1), &share).unwrap();
+        assert_eq!(link(&params, 1, 2).open(&dh(1, 0), &sealed), Some(share));
+        // Guardian 3 cannot open it, whether it reads it as sent to itself or uses its own key.
+        assert_eq!(link(&params, 1, 3).open(&dh(2, 0), &sealed), None);
+        assert_eq!(link(&params, 1, 2).open(&dh(2, 0), &sealed), None);
+        // It is not accepted as coming from guardian 3, even by the right recipient.
+        assert_eq!(link(&params, 3, 2).open(&dh(1, 2), &sealed), None);
+        assert_eq!(link(&params, 3, 2).open(&dh(1, 0), &sealed), None);
+        // Nor replayed into another ceremony.
+        assert_eq!(link(&other_params, 1, 2).open(&dh(1, 0), &sealed), None);
+        // Any bit flip is detected.
+        for i in 0..SEALED_SHARE_BYTES {
+            let mut tampered = sealed;
+            tampered[i] ^= 0x80;
+            assert_eq!(
+                link(&params, 1, 2).open(&dh(1, 0), &tampered),
+                None,
+                "byte {i}"
+            );
+        }
+    }
+}

@@ -775,3 +775,217 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
         key_shares,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn idx(i: u32) -> GuardianIndex {
+        GuardianIndex::new(i).unwrap()
+    }
+
+    /// A full honest run, returning the public transcript and guardian 2's round-1 secret values.
+    fn honest(
+        params: &CeremonyParams,
+        rng: &mut ChaCha20Rng,
+    ) -> (CeremonyTranscript, Vec<Round3Secret>) {
+        let (s1, hashes): (Vec<_>, Vec<_>) = params
+            .indices()
+            .map(|i| part1(params, i, rng).unwrap())
+            .unzip();
+        let (s2, reveals): (Vec<_>, Vec<_>) =
+            s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
+        let mut shares = Vec::new();
+        let s3 = s2
+            .into_iter()
+            .map(|s| {
+                let (s3, mut sent) = s.part3(&reveals, rng).unwrap();
+                shares.append(&mut sent);
+                s3
+            })
+            .collect();
+        (
+            CeremonyTranscript {
+                params: params.clone(),
+                hashes,
+                reveals,
+                shares,
+                complaints: vec![],
+            },
+            s3,
+        )
+    }
+
+    #[test]
+    fn an_authentic_share_of_the_wrong_value_is_caught() {
+        // Guardian 1 seals, under the right key, a value that is not f_1(3).
+        let mut rng = ChaCha20Rng::seed_from_u64(1);
+        let params = CeremonyParams::new([5; 32], 2, 3).unwrap();
+        let (mut transcript, secrets) = honest(&params, &mut rng);
+        let dealer = &secrets[0].round2.round1;
+        let recipient_key = transcript.reveals[2].encryption_key;
+        let link = Link {
+            params: &params,
+            sender: idx(1),
+            recipient: idx(3),
+            sender_key: dealer.encryption.public(),
+            recipient_key: &recipient_key,
+        };
+        let shared = recipient_key.as_point() * dealer.encryption.secret().expose_scalar();
+        let wrong = dealer.polynomial.evaluate(idx(3)) + Scalar::ONE;
+        let sealed = link.seal(&shared, &wrong).unwrap();
+        let at = transcript
+            .shares
+            .iter()
+            .position(|s| s.sender == idx(1) && s.recipient == idx(3))
+            .unwrap();
+        transcript.shares[at].sealed = sealed;
+        let mut complaints = Vec::new();
+        let mut fourth = Vec::new();
+        for s in secrets {
+            let (s4, mut c) = s.part4(&transcript.shares, &mut rng).unwrap();
+            complaints.append(&mut c);
+            fourth.push(s4);
+        }
+        assert_eq!(complaints.len(), 1);
+        assert_eq!(
+            (complaints[0].complainer, complaints[0].accused),
+            (idx(3), idx(1))
+        );
+        transcript.complaints = complaints;
+        let outcome = adjudicate(&transcript, &mut rng).unwrap();
+        assert_eq!(
+            outcome.culprits(),
+            &[(idx(1), Misbehaviour::InvalidShare { recipient: idx(3) })]
+        );
+        assert_eq!(outcome.qualified(), &[idx(2), idx(3)]);
+        for s4 in fourth.into_iter().skip(1) {
+            let (key, _) = s4.finish(&transcript, &mut rng).unwrap();
+            assert_eq!(Some(key.public()), outcome.key_share(key.index()));
+        }
+    }
+
+    #[test]
+    fn proofs_of_knowledge_are_bound_to_every_statement_element() {
+        let mut rng = ChaCha20Rng::seed_from_u64(2);
+        let params = CeremonyParams::new([6; 32], 3, 4).unwrap();
+        let (s1, _) = part1(&params, idx(2), &mut rng).unwrap();
+        let reveal = &s1.reveal;
+        let pok = &reveal.proofs[1];
+        let c1 = &reveal.commitments[1];
+        assert!(pok
+            .verify(&mut coefficient_transcript(&params, idx(2), 1), c1)
+            .is_ok());
+        // Another coefficient index, guardian, ceremony id, threshold, n, purpose, commitment.
+        assert!(pok
+            .verify(&mut coefficient_transcript(&params, idx(2), 2), c1)
+            .is_err());
+        assert!(pok
+            .verify(&mut coefficient_transcript(&params, idx(3), 1), c1)
+            .is_err());
+        for other in [
+            CeremonyParams::new([7; 32], 3, 4).unwrap(),
+            CeremonyParams::new([6; 32], 2, 4).unwrap(),
+            CeremonyParams::new([6; 32], 3, 5).unwrap(),
+        ] {
+            assert!(pok
+                .verify(&mut coefficient_transcript(&other, idx(2), 1), c1)
+                .is_err());
+        }
+        assert!(pok
+            .verify(&mut encryption_key_transcript(&params, idx(2)), c1)
+            .is_err());
+        assert!(pok
+            .verify(
+                &mut coefficient_transcript(&params, idx(2), 1),
+                &reveal.commitments[0]
+            )
+            .is_err());
+        // The encryption key's proof likewise.
+        let epok = &reveal.encryption_key_proof;
+        assert!(epok
+            .verify(
+                &mut encryption_key_transcript(&params, idx(2)),
+                &reveal.encryption_key
+            )
+            .is_ok());
+        assert!(epok
+            .verify(
+                &mut encryption_key_transcript(&params, idx(1)),
+                &reveal.encryption_key
+            )
+            .is_err());
+        assert!(epok
+            .verify(
+                &mut coefficient_transcript(&params, idx(2), 0),
+                &reveal.encryption_key
+            )
+            .is_err());
+    }
+
+    #[test]
+    fn complaint_proofs_are_bound_to_complainer_accused_and_keys() {
+        let mut rng = ChaCha20Rng::seed_from_u64(3);
+        let params = CeremonyParams::new([8; 32], 2, 3).unwrap();
+        let (transcript, secrets) = honest(&params, &mut rng);
+        let me = &secrets[2].round2.round1; // guardian 3
+        let accused_key = transcript.reveals[0].encryption_key; // guardian 1
+        let shared = GroupElement::from_point(
+            accused_key.as_point() * me.encryption.secret().expose_scalar(),
+        );
+        let proof = ChaumPedersenProof::prove(
+            &mut complaint_transcript(&params, idx(3), idx(1)),
+            &me.encryption,
+            accused_key.as_element(),
+            &shared,
+            &mut rng,
+        )
+        .unwrap();
+        let verify =
+            |t: &mut Transcript, public: &PublicKey, base: &PublicKey, image: &GroupElement| {
+                proof.verify(t, public, base.as_element(), image).is_ok()
+            };
+        let mine = me.encryption.public();
+        assert!(verify(
+            &mut complaint_transcript(&params, idx(3), idx(1)),
+            mine,
+            &accused_key,
+            &shared
+        ));
+        assert!(!verify(
+            &mut complaint_transcript(&params, idx(2), idx(1)),
+            mine,
+            &accused_key,
+            &shared
+        ));
+        assert!(!verify(
+            &mut complaint_transcript(&params, idx(3), idx(2)),
+            mine,
+            &accused_key,
+            &shared
+        ));
+        let other = transcript.reveals[1].encryption_key;
+        assert!(!verify(
+            &mut complaint_transcript(&params, idx(3), idx(1)),
+            &other,
+            &accused_key,
+            &shared
+        ));
+        assert!(!verify(
+            &mut complaint_transcript(&params, idx(3), idx(1)),
+            mine,
+            &other,
+            &shared
+        ));
+        let off = GroupElement::from_point(shared.point + GroupElement::basepoint().point);
+        assert!(!verify(
+            &mut complaint_transcript(&params, idx(3), idx(1)),
+            mine,
+            &accused_key,
+            &off
+        ));
+    }
+}
