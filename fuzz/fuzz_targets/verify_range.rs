@@ -8,8 +8,14 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
-    let Some((&selector, rest)) = data.split_first() else { return };
-    let (ct, proof, max) = if selector & 1 == 0 { (&f.bit.0, &f.bit.1, 1) } else { (&f.range9.0, &f.range9.1, 9) };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
+    let (ct, proof, max) = if selector & 1 == 0 {
+        (&f.bit.0, &f.bit.1, 1)
+    } else {
+        (&f.range9.0, &f.range9.1, 9)
+    };
     let pk = f.pair.public();
     match selector >> 1 & 3 {
         0 => {
@@ -39,7 +45,10 @@ fuzz_target!(|data: &[u8]| {
         }
         _ => {
             // Another range.
-            let (lo, hi) = (rest.first().copied().unwrap_or(0) as u64, rest.get(1).copied().unwrap_or(0) as u64);
+            let (lo, hi) = (
+                rest.first().copied().unwrap_or(0) as u64,
+                rest.get(1).copied().unwrap_or(0) as u64,
+            );
             let ok = proof.verify(&mut context(), pk, ct, lo..=hi).is_ok();
             assert_eq!(ok, lo == 0 && hi == max);
         }

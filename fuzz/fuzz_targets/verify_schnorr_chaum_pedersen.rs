@@ -13,7 +13,10 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(p.verify(&mut context(), pk).is_ok(), p == f.schnorr);
     }
     if let Ok(p) = ChaumPedersenProof::from_bytes(data) {
-        assert_eq!(p.verify(&mut context(), pk, &f.base, &f.image).is_ok(), p == f.cp);
+        assert_eq!(
+            p.verify(&mut context(), pk, &f.base, &f.image).is_ok(),
+            p == f.cp
+        );
     }
     // Mutated valid proofs.
     let mut s = f.schnorr.to_bytes();
@@ -24,7 +27,10 @@ fuzz_target!(|data: &[u8]| {
     let mut c = f.cp.to_bytes();
     let changed = evote_fuzz::mutate(&mut c, data.len(), data);
     if let Ok(p) = ChaumPedersenProof::from_bytes(&c) {
-        assert_eq!(p.verify(&mut context(), pk, &f.base, &f.image).is_ok(), !changed);
+        assert_eq!(
+            p.verify(&mut context(), pk, &f.base, &f.image).is_ok(),
+            !changed
+        );
     }
     // Arbitrary statements.
     if data.len() >= 96 {

@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let f = fixture();
     let pk = f.pair.public();
-    let Some((&selector, rest)) = data.split_first() else { return };
+    let Some((&selector, rest)) = data.split_first() else {
+        return;
+    };
     match selector % 3 {
         0 => {
             let mut bytes = f.limit.to_bytes();
@@ -32,7 +34,10 @@ fuzz_target!(|data: &[u8]| {
         _ => {
             let count = rest.first().copied().unwrap_or(3) as usize % 6;
             let cts: Vec<Ciphertext> = f.contest.iter().cycle().take(count).copied().collect();
-            let (lo, hi) = (rest.get(1).copied().unwrap_or(0) as u64, rest.get(2).copied().unwrap_or(2) as u64);
+            let (lo, hi) = (
+                rest.get(1).copied().unwrap_or(0) as u64,
+                rest.get(2).copied().unwrap_or(2) as u64,
+            );
             let ok = f.limit.verify(&mut context(), pk, &cts, lo..=hi).is_ok();
             assert_eq!(ok, count == 3 && lo == 0 && hi == 2);
         }

@@ -33,18 +33,32 @@ pub fn fixture() -> &'static Fixture {
         let mut rng = ChaCha20Rng::seed_from_u64(77);
         let pair = KeyPair::generate(&mut rng);
         let key = EncryptionKey::new(pair.public());
-        let (ct, _, bit) = RangeProof::encrypt_and_prove(&mut context(), &key, 1, 0..=1, &mut rng).unwrap();
-        let (ct9, _, range9) = RangeProof::encrypt_and_prove(&mut context(), &key, 6, 0..=9, &mut rng).unwrap();
+        let (ct, _, bit) =
+            RangeProof::encrypt_and_prove(&mut context(), &key, 1, 0..=1, &mut rng).unwrap();
+        let (ct9, _, range9) =
+            RangeProof::encrypt_and_prove(&mut context(), &key, 6, 0..=9, &mut rng).unwrap();
         let (contest, openings): (Vec<_>, Vec<_>) = [1u64, 0, 1]
             .iter()
             .map(|v| Ciphertext::encrypt_with_opening(&key, *v, &mut rng))
             .unzip();
-        let limit = SelectionLimitProof::prove(&mut context(), &key, &contest, &openings, 0..=2, &mut rng).unwrap();
+        let limit =
+            SelectionLimitProof::prove(&mut context(), &key, &contest, &openings, 0..=2, &mut rng)
+                .unwrap();
         let schnorr = SchnorrProof::prove(&mut context(), &pair, &mut rng);
         let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
         let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
         let cp = ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng).unwrap();
-        Fixture { pair, bit: (ct, bit), range9: (ct9, range9), contest, limit, schnorr, base, image, cp }
+        Fixture {
+            pair,
+            bit: (ct, bit),
+            range9: (ct9, range9),
+            contest,
+            limit,
+            schnorr,
+            base,
+            image,
+            cp,
+        }
     })
 }
 

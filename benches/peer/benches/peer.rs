@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use elastic_elgamal::group::Ristretto;
-use elastic_elgamal::{CandidateDecryption, DiscreteLogTable, Keypair, RangeDecomposition, VerifiableDecryption};
+use elastic_elgamal::{
+    CandidateDecryption, DiscreteLogTable, Keypair, RangeDecomposition, VerifiableDecryption,
+};
 use evote::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof};
 use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, Transcript};
 use rand_chacha_010::rand_core::SeedableRng as _;
@@ -39,8 +41,12 @@ fn encryption(c: &mut Criterion) {
     let (_, key, mut rng) = ours();
     let (pair, mut prng) = peer();
     let mut g = c.benchmark_group("encrypt one value");
-    g.bench_function("evote", |b| b.iter(|| Ciphertext::encrypt(&key, black_box(5), &mut rng)));
-    g.bench_function("elastic-elgamal", |b| b.iter(|| pair.public().encrypt(black_box(5u64), &mut prng)));
+    g.bench_function("evote", |b| {
+        b.iter(|| Ciphertext::encrypt(&key, black_box(5), &mut rng))
+    });
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| pair.public().encrypt(black_box(5u64), &mut prng))
+    });
     g.finish();
 }
 
@@ -49,38 +55,57 @@ fn bits(c: &mut Criterion) {
     let (pair, mut prng) = peer();
     let mut g = c.benchmark_group("0/1 encrypt + prove");
     g.bench_function("evote", |b| {
-        b.iter(|| RangeProof::encrypt_and_prove(&mut context(), &key, black_box(1), 0..=1, &mut rng))
+        b.iter(|| {
+            RangeProof::encrypt_and_prove(&mut context(), &key, black_box(1), 0..=1, &mut rng)
+        })
     });
-    g.bench_function("elastic-elgamal", |b| b.iter(|| pair.public().encrypt_bool(black_box(true), &mut prng)));
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| pair.public().encrypt_bool(black_box(true), &mut prng))
+    });
     g.finish();
 
-    let (ct, _, proof) = RangeProof::encrypt_and_prove(&mut context(), &key, 1, 0..=1, &mut rng).unwrap();
+    let (ct, _, proof) =
+        RangeProof::encrypt_and_prove(&mut context(), &key, 1, 0..=1, &mut rng).unwrap();
     let (pct, pproof) = pair.public().encrypt_bool(true, &mut prng);
     let mut g = c.benchmark_group("0/1 verify one");
-    g.bench_function("evote", |b| b.iter(|| proof.verify(&mut context(), our_pair.public(), &ct, 0..=1)));
-    g.bench_function("elastic-elgamal", |b| b.iter(|| pair.public().verify_bool(pct, &pproof)));
+    g.bench_function("evote", |b| {
+        b.iter(|| proof.verify(&mut context(), our_pair.public(), &ct, 0..=1))
+    });
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| pair.public().verify_bool(pct, &pproof))
+    });
     g.finish();
 
     let items: Vec<(Ciphertext, RangeProof)> = (0..1000)
         .map(|i| {
-            let (ct, _, p) = RangeProof::encrypt_and_prove(&mut context(), &key, i % 2, 0..=1, &mut rng).unwrap();
+            let (ct, _, p) =
+                RangeProof::encrypt_and_prove(&mut context(), &key, i % 2, 0..=1, &mut rng)
+                    .unwrap();
             (ct, p)
         })
         .collect();
-    let peer_items: Vec<_> = (0..1000).map(|i| pair.public().encrypt_bool(i % 2 == 0, &mut prng)).collect();
+    let peer_items: Vec<_> = (0..1000)
+        .map(|i| pair.public().encrypt_bool(i % 2 == 0, &mut prng))
+        .collect();
     let mut g = c.benchmark_group("0/1 verify 1000");
     g.sample_size(10);
     g.bench_function("evote (batch)", |b| {
         b.iter(|| {
             let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 8);
             for (ct, p) in &items {
-                batch.queue_range(&mut context(), p, our_pair.public(), ct, 0..=1).unwrap();
+                batch
+                    .queue_range(&mut context(), p, our_pair.public(), ct, 0..=1)
+                    .unwrap();
             }
             batch.verify()
         })
     });
     g.bench_function("elastic-elgamal (one by one)", |b| {
-        b.iter(|| peer_items.iter().all(|(ct, p)| pair.public().verify_bool(*ct, p).is_ok()))
+        b.iter(|| {
+            peer_items
+                .iter()
+                .all(|(ct, p)| pair.public().verify_bool(*ct, p).is_ok())
+        })
     });
     g.finish();
 }
@@ -91,16 +116,25 @@ fn ranges(c: &mut Criterion) {
     let range = RangeDecomposition::optimal(10).into();
     let mut g = c.benchmark_group("range [0, 10) encrypt + prove");
     g.bench_function("evote", |b| {
-        b.iter(|| RangeProof::encrypt_and_prove(&mut context(), &key, black_box(7), 0..=9, &mut rng))
+        b.iter(|| {
+            RangeProof::encrypt_and_prove(&mut context(), &key, black_box(7), 0..=9, &mut rng)
+        })
     });
-    g.bench_function("elastic-elgamal", |b| b.iter(|| pair.public().encrypt_range(&range, black_box(7), &mut prng)));
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| pair.public().encrypt_range(&range, black_box(7), &mut prng))
+    });
     g.finish();
 
-    let (ct, _, proof) = RangeProof::encrypt_and_prove(&mut context(), &key, 7, 0..=9, &mut rng).unwrap();
+    let (ct, _, proof) =
+        RangeProof::encrypt_and_prove(&mut context(), &key, 7, 0..=9, &mut rng).unwrap();
     let (pct, pproof) = pair.public().encrypt_range(&range, 7, &mut prng);
     let mut g = c.benchmark_group("range [0, 10) verify one");
-    g.bench_function("evote", |b| b.iter(|| proof.verify(&mut context(), our_pair.public(), &ct, 0..=9)));
-    g.bench_function("elastic-elgamal", |b| b.iter(|| pair.public().verify_range(&range, pct, &pproof)));
+    g.bench_function("evote", |b| {
+        b.iter(|| proof.verify(&mut context(), our_pair.public(), &ct, 0..=9))
+    });
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| pair.public().verify_range(&range, pct, &pproof))
+    });
     g.finish();
 }
 
@@ -113,26 +147,47 @@ fn decryption_shares(c: &mut Criterion) {
     let mut g = c.benchmark_group("decryption share + proof");
     g.bench_function("evote", |b| {
         b.iter(|| {
-            let image = GroupElement::from_point(base.as_point() * our_pair.secret().expose_scalar());
+            let image =
+                GroupElement::from_point(base.as_point() * our_pair.secret().expose_scalar());
             ChaumPedersenProof::prove(&mut context(), &our_pair, &base, &image, &mut rng)
         })
     });
     g.bench_function("elastic-elgamal", |b| {
-        b.iter(|| VerifiableDecryption::new(pct, &pair, &mut merlin::Transcript::new(b"bench"), &mut prng))
+        b.iter(|| {
+            VerifiableDecryption::new(
+                pct,
+                &pair,
+                &mut merlin::Transcript::new(b"bench"),
+                &mut prng,
+            )
+        })
     });
     g.finish();
 
     let image = GroupElement::from_point(base.as_point() * our_pair.secret().expose_scalar());
-    let proof = ChaumPedersenProof::prove(&mut context(), &our_pair, &base, &image, &mut rng).unwrap();
-    let (dec, pproof) = VerifiableDecryption::new(pct, &pair, &mut merlin::Transcript::new(b"bench"), &mut prng);
+    let proof =
+        ChaumPedersenProof::prove(&mut context(), &our_pair, &base, &image, &mut rng).unwrap();
+    let (dec, pproof) = VerifiableDecryption::new(
+        pct,
+        &pair,
+        &mut merlin::Transcript::new(b"bench"),
+        &mut prng,
+    );
     let dec_bytes = dec.to_bytes();
     let mut g = c.benchmark_group("decryption share verify");
-    g.bench_function("evote", |b| b.iter(|| proof.verify(&mut context(), our_pair.public(), &base, &image)));
+    g.bench_function("evote", |b| {
+        b.iter(|| proof.verify(&mut context(), our_pair.public(), &base, &image))
+    });
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| {
             CandidateDecryption::<Ristretto>::from_bytes(&dec_bytes)
                 .unwrap()
-                .verify(pct, pair.public(), &pproof, &mut merlin::Transcript::new(b"bench"))
+                .verify(
+                    pct,
+                    pair.public(),
+                    &pproof,
+                    &mut merlin::Transcript::new(b"bench"),
+                )
         })
     });
     g.finish();
@@ -142,7 +197,9 @@ fn dlog(c: &mut Criterion) {
     let mut g = c.benchmark_group("discrete-log table 0..=100000 build");
     g.sample_size(10);
     g.bench_function("evote", |b| b.iter(|| evote::DlogTable::new(100_000)));
-    g.bench_function("elastic-elgamal", |b| b.iter(|| DiscreteLogTable::<Ristretto>::new(0..=100_000)));
+    g.bench_function("elastic-elgamal", |b| {
+        b.iter(|| DiscreteLogTable::<Ristretto>::new(0..=100_000))
+    });
     g.finish();
 }
 
