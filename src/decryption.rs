@@ -165,33 +165,84 @@ impl TallyAccumulator {
         R: RngCore + CryptoRng,
         F: FnMut(usize) -> Transcript,
     {
-        if ciphertexts.len() != self.bounds.len() || proofs.len() != self.bounds.len() {
-            return Err(DecryptionError::BallotShape {
-                reason: "one ciphertext and one range proof per option are needed",
-            });
+        let rejected = self.add_ballots(&[(ciphertexts, proofs)], |_, k| transcript(k), rng);
+        match rejected.into_iter().next() {
+            Some((_, error)) => Err(error),
+            None => Ok(()),
         }
-        let mut batch = BatchVerifier::new(&mut *rng);
-        for (k, ((ct, proof), bound)) in
-            ciphertexts.iter().zip(proofs).zip(&self.bounds).enumerate()
-        {
-            batch
-                .queue_range(&mut transcript(k), proof, &self.public, ct, 0..=*bound)
-                .map_err(|error| DecryptionError::InvalidBallotProof { option: k, error })?;
+    }
+
+    /// Verifies many ballots' range proofs in one batch (ballot `b`, option `k` under
+    /// `transcript(b, k)`) and adds every ballot whose proofs all hold.
+    ///
+    /// Returns the ballots that were not counted, by position, with the reason; a failing batch
+    /// is bisected down to the exact proofs, so one bad ballot does not hold up the others.
+    pub fn add_ballots<R, F>(
+        &mut self,
+        ballots: &[(&[Ciphertext], &[RangeProof])],
+        mut transcript: F,
+        rng: &mut R,
+    ) -> Vec<(usize, DecryptionError)>
+    where
+        R: RngCore + CryptoRng,
+        F: FnMut(usize, usize) -> Transcript,
+    {
+        let options = self.bounds.len();
+        let mut rejected: BTreeMap<usize, DecryptionError> = BTreeMap::new();
+        let mut batch = BatchVerifier::with_capacity(&mut *rng, ballots.len() * options, 8);
+        // Queue position -> (ballot, option).
+        let mut owners = Vec::with_capacity(ballots.len() * options);
+        for (b, (ciphertexts, proofs)) in ballots.iter().enumerate() {
+            if ciphertexts.len() != options || proofs.len() != options {
+                rejected.insert(
+                    b,
+                    DecryptionError::BallotShape {
+                        reason: "one ciphertext and one range proof per option are needed",
+                    },
+                );
+                continue;
+            }
+            for (k, ((ct, proof), bound)) in ciphertexts
+                .iter()
+                .zip(*proofs)
+                .zip(&self.bounds)
+                .enumerate()
+            {
+                match batch.queue_range(&mut transcript(b, k), proof, &self.public, ct, 0..=*bound)
+                {
+                    Ok(_) => owners.push((b, k)),
+                    Err(error) => {
+                        rejected
+                            .entry(b)
+                            .or_insert(DecryptionError::InvalidBallotProof { option: k, error });
+                    }
+                }
+            }
         }
         if let Err(failed) = batch.verify() {
-            let option = failed.culprits().next().unwrap_or(0);
-            return Err(DecryptionError::InvalidBallotProof {
-                option,
-                error: ProofError::Invalid {
-                    kind: crate::ProofKind::Range,
-                },
-            });
+            for position in failed.culprits() {
+                if let Some((b, k)) = owners.get(position) {
+                    rejected
+                        .entry(*b)
+                        .or_insert(DecryptionError::InvalidBallotProof {
+                            option: *k,
+                            error: ProofError::Invalid {
+                                kind: crate::ProofKind::Range,
+                            },
+                        });
+                }
+            }
         }
-        for (sum, ct) in self.sums.iter_mut().zip(ciphertexts) {
-            *sum += ct;
+        for (b, (ciphertexts, _)) in ballots.iter().enumerate() {
+            if rejected.contains_key(&b) {
+                continue;
+            }
+            for (sum, ct) in self.sums.iter_mut().zip(ciphertexts.iter()) {
+                *sum += ct;
+            }
+            self.ballots += 1;
         }
-        self.ballots += 1;
-        Ok(())
+        rejected.into_iter().collect()
     }
 
     /// The number of ballots counted so far.

@@ -303,3 +303,62 @@ fn decryption_shares_roundtrip_and_garbage_is_refused() {
     v2[0] = 9;
     assert!(DecryptionShare::from_bytes(&v2).is_err());
 }
+
+#[test]
+fn batches_of_ballots_count_the_good_and_name_the_bad() {
+    let (outcome, keys) = ceremony(2, 3, 16);
+    let key = EncryptionKey::new(outcome.joint_key());
+    let mut rng = ChaCha20Rng::seed_from_u64(17);
+    let bounds = [1u64, 2];
+    let ballots: Vec<(Vec<evote::Ciphertext>, Vec<RangeProof>)> = (0..50u64)
+        .map(|b| {
+            (0..2)
+                .map(|k| {
+                    let v = (b + k as u64) % (bounds[k] + 1);
+                    let (ct, _, p) = RangeProof::encrypt_and_prove(
+                        &mut ballot_transcript(b, k),
+                        &key,
+                        v,
+                        0..=bounds[k],
+                        &mut rng,
+                    )
+                    .unwrap();
+                    (ct, p)
+                })
+                .unzip()
+        })
+        .collect();
+    let mut tampered = ballots.clone();
+    tampered[7].0[1] = tampered[8].0[1]; // a ciphertext copied from ballot 8 under ballot 7's proof
+    tampered[31].1.swap(0, 1); // proofs swapped between options (and shapes differ: 0..=1 vs 0..=2)
+    let refs: Vec<(&[evote::Ciphertext], &[RangeProof])> = tampered
+        .iter()
+        .map(|(c, p)| (c.as_slice(), p.as_slice()))
+        .collect();
+    let mut acc = TallyAccumulator::new(outcome.joint_key(), &bounds);
+    let rejected = acc.add_ballots(&refs, |b, k| ballot_transcript(b as u64, k), &mut rng);
+    assert_eq!(
+        rejected.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+        vec![7, 31]
+    );
+    assert_eq!(acc.ballots(), 48);
+    let tally = acc.finish();
+    let shares: Vec<DecryptionShare> = keys
+        .iter()
+        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
+        .collect();
+    let expected: Vec<u64> = (0..2)
+        .map(|k| {
+            (0..50u64)
+                .filter(|b| *b != 7 && *b != 31)
+                .map(|b| (b + k as u64) % (bounds[k as usize] + 1))
+                .sum()
+        })
+        .collect();
+    assert_eq!(
+        combine(&outcome, &tally, &shares[1..], &mut rng)
+            .unwrap()
+            .counts,
+        expected
+    );
+}

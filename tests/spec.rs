@@ -265,3 +265,47 @@ fn the_ciphertext_matches_the_definition() {
         hex::decode("e2f2ae0a6abc4e71a884a961c500515f58e30b6aa582dd8db6a65945e08d2d76").unwrap()
     );
 }
+
+#[test]
+fn ceremony_and_decryption_labels_are_documented() {
+    use evote::{ceremony, decryption};
+    let spec = doc("ceremony.md");
+    let constants: &[(&str, &[u8])] = &[
+        ("ceremony::labels::CEREMONY", ceremony::labels::CEREMONY),
+        ("ceremony::labels::CONTEXT", ceremony::labels::CONTEXT),
+        ("ceremony::labels::PURPOSE", ceremony::labels::PURPOSE),
+        ("ceremony::labels::GUARDIAN", ceremony::labels::GUARDIAN),
+        (
+            "ceremony::labels::PURPOSE_COEFFICIENT",
+            ceremony::labels::PURPOSE_COEFFICIENT,
+        ),
+        (
+            "ceremony::labels::COEFFICIENT_INDEX",
+            ceremony::labels::COEFFICIENT_INDEX,
+        ),
+        (
+            "ceremony::labels::PURPOSE_ENCRYPTION_KEY",
+            ceremony::labels::PURPOSE_ENCRYPTION_KEY,
+        ),
+        (
+            "ceremony::labels::PURPOSE_COMPLAINT",
+            ceremony::labels::PURPOSE_COMPLAINT,
+        ),
+        ("ceremony::labels::ACCUSED", ceremony::labels::ACCUSED),
+        (
+            "decryption::labels::DECRYPTION",
+            decryption::labels::DECRYPTION,
+        ),
+        (
+            "decryption::labels::CEREMONY_CONTEXT",
+            decryption::labels::CEREMONY_CONTEXT,
+        ),
+        ("decryption::labels::TALLY", decryption::labels::TALLY),
+        ("decryption::labels::GUARDIAN", decryption::labels::GUARDIAN),
+        ("decryption::labels::OPTION", decryption::labels::OPTION),
+    ];
+    for (name, value) in constants {
+        let row = format!("| `{name}` | `{}` |", std::str::from_utf8(value).unwrap());
+        assert!(spec.contains(&row), "docs/ceremony.md lacks the row {row}");
+    }
+}

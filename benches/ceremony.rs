@@ -1,0 +1,186 @@
+//! Key ceremony and threshold decryption costs.
+//!
+//! Run: `cargo bench --bench ceremony`
+
+use std::time::Duration;
+
+use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
+use evote::ceremony::{
+    adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript, GuardianKeyShare,
+    Round2Secret, Round3Secret,
+};
+use evote::decryption::{combine, DecryptionShare, EncryptedTally, TallyAccumulator};
+use evote::proofs::RangeProof;
+use evote::{EncryptionKey, Transcript};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn rng(seed: u64) -> ChaCha20Rng {
+    ChaCha20Rng::seed_from_u64(seed)
+}
+
+fn expect<T, E: std::fmt::Display>(r: Result<T, E>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A complete ceremony, returning everything a later step needs.
+struct Run {
+    transcript: CeremonyTranscript,
+    outcome: CeremonyOutcome,
+    keys: Vec<GuardianKeyShare>,
+}
+
+fn ceremony(params: &CeremonyParams, seed: u64) -> Run {
+    let mut rng = rng(seed);
+    let (s1, hashes): (Vec<_>, Vec<_>) = params
+        .indices()
+        .map(|i| expect(part1(params, i, &mut rng)))
+        .unzip();
+    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| expect(s.part2(&hashes))).unzip();
+    let mut shares = Vec::new();
+    let s3: Vec<Round3Secret> = s2
+        .into_iter()
+        .map(|s| {
+            let (s3, mut sent) = expect(s.part3(&reveals, &mut rng));
+            shares.append(&mut sent);
+            s3
+        })
+        .collect();
+    let mut complaints = Vec::new();
+    let s4: Vec<_> = s3
+        .into_iter()
+        .map(|s| {
+            let (s4, mut c) = expect(s.part4(&shares, &mut rng));
+            complaints.append(&mut c);
+            s4
+        })
+        .collect();
+    let transcript = CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints,
+    };
+    let mut outcome = None;
+    let keys = s4
+        .into_iter()
+        .map(|s| {
+            let (key, o) = expect(s.finish(&transcript, &mut rng));
+            outcome = Some(o);
+            key
+        })
+        .collect();
+    Run {
+        transcript,
+        outcome: outcome.unwrap_or_else(|| panic!("no guardians")),
+        keys,
+    }
+}
+
+fn ceremonies(c: &mut Criterion) {
+    for (t, n) in [(3u32, 5u32), (7, 10)] {
+        let params = expect(CeremonyParams::new([1; 32], t, n));
+        let mut g = c.benchmark_group(format!("ceremony {t}-of-{n}"));
+        g.sample_size(10);
+        g.measurement_time(Duration::from_secs(5));
+        let first = expect(evote::ceremony::GuardianIndex::new(1));
+        g.bench_function(
+            "per guardian: round 1 (polynomial, proofs, commitment hash)",
+            |b| {
+                let mut r = rng(1);
+                b.iter(|| part1(&params, first, &mut r))
+            },
+        );
+        // Round 3 for one guardian: check all reveals (one batch), seal n-1 shares. Guardian 1
+        // is the first drawn from rng(2), so a fresh part1 from rng(2) is the same guardian 1.
+        let mut r = rng(2);
+        let (s1, hashes): (Vec<_>, Vec<_>) = params
+            .indices()
+            .map(|i| expect(part1(&params, i, &mut r)))
+            .unzip();
+        let reveals: Vec<_> = s1.into_iter().map(|s| expect(s.part2(&hashes)).1).collect();
+        g.bench_function(
+            "per guardian: round 3 (verify all reveals in a batch, seal shares)",
+            |b| {
+                b.iter_batched(
+                    || expect(expect(part1(&params, first, &mut rng(2))).0.part2(&hashes)).0,
+                    |s: Round2Secret| s.part3(&reveals, &mut rng(3)),
+                    BatchSize::SmallInput,
+                )
+            },
+        );
+        let run = ceremony(&params, 4);
+        g.bench_function(
+            "public: adjudicate the transcript (all proofs in one batch)",
+            |b| {
+                let mut r = rng(5);
+                b.iter(|| adjudicate(&run.transcript, &mut r))
+            },
+        );
+        g.bench_function("total: all guardians, all rounds, one thread", |b| {
+            b.iter(|| ceremony(&params, 6))
+        });
+        g.finish();
+    }
+}
+
+fn tally_of(outcome: &CeremonyOutcome, options: usize, ballots: u64) -> EncryptedTally {
+    let mut r = rng(7);
+    let key = EncryptionKey::new(outcome.joint_key());
+    let bounds = vec![1u64; options];
+    let mut acc = TallyAccumulator::new(outcome.joint_key(), &bounds);
+    let context = |b: u64, k: usize| {
+        let mut t = Transcript::new(b"evote-bench-tally");
+        t.append_u64(b"ballot", b);
+        t.append_u64(b"option", k as u64);
+        t
+    };
+    for b in 0..ballots {
+        let (cts, proofs): (Vec<_>, Vec<_>) = (0..options)
+            .map(|k| {
+                let (ct, _, p) = expect(RangeProof::encrypt_and_prove(
+                    &mut context(b, k),
+                    &key,
+                    (b + k as u64) % 2,
+                    0..=1,
+                    &mut r,
+                ));
+                (ct, p)
+            })
+            .unzip();
+        expect(acc.add_ballot(|k| context(b, k), &cts, &proofs, &mut r));
+    }
+    acc.finish()
+}
+
+fn decryption(c: &mut Criterion) {
+    let params = expect(CeremonyParams::new([2; 32], 3, 5));
+    let run = ceremony(&params, 8);
+    let tally = tally_of(&run.outcome, 100, 3);
+    let mut g = c.benchmark_group("decryption, 3-of-5, tally of 100 options");
+    g.sample_size(10);
+    g.measurement_time(Duration::from_secs(5));
+    let mut r = rng(9);
+    g.bench_function("one guardian's shares with proofs", |b| {
+        b.iter(|| run.keys[0].decrypt_tally(&run.outcome, &tally, 2, &mut r))
+    });
+    let shares: Vec<DecryptionShare> = run
+        .keys
+        .iter()
+        .take(3)
+        .map(|k| expect(k.decrypt_tally(&run.outcome, &tally, 2, &mut r)))
+        .collect();
+    g.bench_function(
+        "combine 3 shares (verify 300 proofs in a batch, interpolate, discrete logs)",
+        |b| b.iter(|| combine(&run.outcome, &tally, &shares, &mut r)),
+    );
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = ceremonies, decryption
+}
+criterion_main!(benches);
