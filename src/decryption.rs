@@ -588,10 +588,11 @@ pub fn combine<R: RngCore + CryptoRng>(
                 base,
                 m,
             );
-            if queued.is_err() {
-                invalid.push((*who, "a share proof for an identity statement"));
+            // Queue positions must line up with `owners`: record only what was queued.
+            match queued {
+                Ok(_) => owners.push(*who),
+                Err(_) => invalid.push((*who, "a share proof for an identity statement")),
             }
-            owners.push(*who);
         }
     }
     if let Err(failed) = batch.verify() {
