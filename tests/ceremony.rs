@@ -26,6 +26,20 @@ struct Tamper {
     complaints: Hook<Complaint>,
 }
 
+/// A hook that flips `mask` into byte `at` of the sealed share from `from` to `to` (a share
+/// that no longer authenticates, as a cheating dealer or a faulty channel would deliver).
+fn corrupt_share(from: u32, to: u32, at: usize, mask: u8) -> Hook<EncryptedShare> {
+    Some(Box::new(move |shares: &mut Vec<EncryptedShare>| {
+        let s = shares
+            .iter_mut()
+            .find(|s| s.sender().get() == from && s.recipient().get() == to)
+            .unwrap();
+        let mut bytes = s.to_bytes();
+        bytes[at] ^= mask;
+        *s = EncryptedShare::from_bytes(&bytes).unwrap();
+    }))
+}
+
 struct Run {
     transcript: CeremonyTranscript,
     outcome: Result<CeremonyOutcome, CeremonyError>,
@@ -179,15 +193,7 @@ fn a_bad_share_is_complained_about_and_its_sender_named() {
         &p,
         1,
         Tamper {
-            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
-                let s = shares
-                    .iter_mut()
-                    .find(|s| s.sender().get() == 2 && s.recipient().get() == 3)
-                    .unwrap();
-                let mut bytes = s.to_bytes();
-                bytes[20] ^= 1; // inside the sealed share: it no longer authenticates
-                *s = EncryptedShare::from_bytes(&bytes).unwrap();
-            })),
+            shares: corrupt_share(2, 3, 20, 1),
             ..Tamper::default()
         },
     );
@@ -249,16 +255,8 @@ fn a_false_complaint_disqualifies_the_complainer() {
         &p,
         3,
         Tamper {
-            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
-                // Make 3 receive a bad share from 1 so it produces a genuine complaint ...
-                let s = shares
-                    .iter_mut()
-                    .find(|s| s.sender().get() == 1 && s.recipient().get() == 3)
-                    .unwrap();
-                let mut bytes = s.to_bytes();
-                bytes[30] ^= 4;
-                *s = EncryptedShare::from_bytes(&bytes).unwrap();
-            })),
+            // Guardian 3 receives a bad share from 1, so it files a genuine complaint ...
+            shares: corrupt_share(1, 3, 30, 4),
             ..Tamper::default()
         },
     );
@@ -281,15 +279,7 @@ fn a_complaint_with_a_forged_key_reveal_is_refused() {
         &p,
         4,
         Tamper {
-            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
-                let s = shares
-                    .iter_mut()
-                    .find(|s| s.sender().get() == 2 && s.recipient().get() == 1)
-                    .unwrap();
-                let mut bytes = s.to_bytes();
-                bytes[40] ^= 1;
-                *s = EncryptedShare::from_bytes(&bytes).unwrap();
-            })),
+            shares: corrupt_share(2, 1, 40, 1),
             ..Tamper::default()
         },
     );
@@ -449,12 +439,7 @@ fn packages_roundtrip_canonically_and_garbage_is_refused() {
         &p,
         9,
         Tamper {
-            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
-                let s = shares.iter_mut().find(|s| s.sender().get() == 2).unwrap();
-                let mut b = s.to_bytes();
-                b[57] ^= 1;
-                *s = EncryptedShare::from_bytes(&b).unwrap();
-            })),
+            shares: corrupt_share(2, 1, 57, 1),
             ..Tamper::default()
         },
     );
