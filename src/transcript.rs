@@ -2,7 +2,7 @@
 //!
 //! The application owns the [`merlin::Transcript`]: it creates it and absorbs the context
 //! (election hash, ballot id, voter credential) before handing it to a prover or verifier.
-//! Each proof then absorbs, through the crate-private [`TranscriptProtocol`] trait and in the
+//! Each proof then absorbs, through the crate-private `TranscriptProtocol` trait and in the
 //! order given in `docs/transcript.md`:
 //!
 //! 1. the protocol label [`PROTOCOL_VERSION`], the ciphersuite [`CIPHERSUITE`] and the proof
