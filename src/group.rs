@@ -248,6 +248,10 @@ impl<'a> Reader<'a> {
         Ok(array)
     }
 
+    pub(crate) fn bytes(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
+        self.take(n)
+    }
+
     pub(crate) fn remaining(&self) -> usize {
         self.rest.len()
     }

@@ -460,6 +460,20 @@ fn packages_roundtrip_canonically_and_garbage_is_refused() {
     for c in &r.transcript.complaints {
         assert_eq!(Complaint::from_bytes(&c.to_bytes()).unwrap(), *c);
     }
+    let whole = r.transcript.to_bytes();
+    assert_eq!(
+        CeremonyTranscript::from_bytes(&whole).unwrap(),
+        r.transcript
+    );
+    for len in [0, 1, 41, whole.len() / 2, whole.len() - 1] {
+        assert!(
+            CeremonyTranscript::from_bytes(&whole[..len]).is_err(),
+            "len {len}"
+        );
+    }
+    let mut long = whole.clone();
+    long.push(0);
+    assert!(CeremonyTranscript::from_bytes(&long).is_err());
     let reveal = r.transcript.reveals[0].to_bytes();
     for len in [0, 1, 9, reveal.len() - 1] {
         assert!(

@@ -1,7 +1,9 @@
 //! Ceremony packages and decryption shares: decoders never panic, and what they accept
 //! re-encodes byte-identically.
 #![no_main]
-use evote::ceremony::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
+use evote::ceremony::{
+    CeremonyTranscript, CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage,
+};
 use evote::decryption::DecryptionShare;
 use libfuzzer_sys::fuzz_target;
 
@@ -16,6 +18,9 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(p.to_bytes(), data);
     }
     if let Ok(p) = Complaint::from_bytes(data) {
+        assert_eq!(p.to_bytes(), data);
+    }
+    if let Ok(p) = CeremonyTranscript::from_bytes(data) {
         assert_eq!(p.to_bytes(), data);
     }
     if let Ok(p) = DecryptionShare::from_bytes(data) {
