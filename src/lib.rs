@@ -18,6 +18,7 @@ pub mod ceremony;
 pub mod ciphertext;
 pub mod decryption;
 pub mod dlog;
+pub mod election;
 pub mod errors;
 pub mod group;
 pub mod keys;

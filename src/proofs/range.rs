@@ -443,6 +443,20 @@ impl RangeProof {
         rng: &mut R,
     ) -> Result<(Ciphertext, Opening, Self), ProofError> {
         let opening = Opening::new(value, Scalar::random(rng));
+        let (ciphertext, proof) =
+            Self::encrypt_opening_and_prove(transcript, key, &opening, range, rng)?;
+        Ok((ciphertext, opening, proof))
+    }
+
+    /// Encrypts a given opening and proves it, in one batch. Crate-private: no public API takes
+    /// a caller's nonce (the ballot layer derives its nonces for the Benaloh challenge).
+    pub(crate) fn encrypt_opening_and_prove<R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        key: &EncryptionKey,
+        opening: &Opening,
+        range: RangeInclusive<u64>,
+        rng: &mut R,
+    ) -> Result<(Ciphertext, Self), ProofError> {
         let (min, max) = bounds(&range);
         let statement = Statement {
             kind: ProofKind::Range,
@@ -451,9 +465,9 @@ impl RangeProof {
             max,
         };
         let (ciphertext, proof) =
-            Disjunctive::prove(transcript, &statement, key, Source::Encrypt, &opening, rng)?;
+            Disjunctive::prove(transcript, &statement, key, Source::Encrypt, opening, rng)?;
         match ciphertext {
-            Some(ciphertext) => Ok((ciphertext, opening, Self(proof))),
+            Some(ciphertext) => Ok((ciphertext, Self(proof))),
             None => Err(ProofError::InvalidStatement {
                 kind: ProofKind::Range,
                 reason: "internal: no ciphertext produced",

@@ -1,0 +1,613 @@
+//! Encrypted ballots: encryption on the voter's device, strict decoding, verification into a
+//! [`VerifiedBallot`], trackers and the Benaloh cast-or-challenge reveal.
+//!
+//! # Construction
+//! For contest `c` with options `o` and selections `v_{c,o}`:
+//!
+//! ```text
+//! seed ← 32 random bytes (kept by the device; revealed only if the ballot is challenged)
+//! r_{c,o} = SHA-512("evote/ballot-nonce/v1" ‖ H_E ‖ ballot id ‖ LE32(c) ‖ LE32(o) ‖ seed) mod ℓ
+//! (α, β)_{c,o} = Enc_K(v_{c,o}; r_{c,o}),  with a range proof for 0..=R_c
+//! one selection-limit proof per contest for min_c..=max_c
+//! σ = Schnorr signature by the credential over SHA-512("evote/ballot-body/v1" ‖ body)
+//! ```
+//!
+//! Every proof's transcript starts from `H_E`, the ballot id, the public credential, the contest
+//! and the option (see [`super::context::labels`]), so a proof cannot move between elections,
+//! ballots, voters, contests or options.
+//!
+//! # Layout
+//! `version (1) ‖ kind 64 ‖ ballot id (32) ‖ credential (32) ‖ u32(contests)`, per contest
+//! `u32(options)`, per option `ciphertext (64) ‖ u32(len) ‖ range proof`, then
+//! `u32(len) ‖ selection-limit proof`; finally the signature (64). All ballots of one manifest
+//! have the same length whatever the choices.
+
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha512};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+use super::context::ElectionContext;
+use super::credentials::VoterCredential;
+use crate::ciphertext::{Ciphertext, Opening};
+use crate::errors::{DecodeError, ProofError};
+use crate::group::Reader;
+use crate::keys::PublicKey;
+use crate::proofs::{BatchVerifier, RangeProof, SchnorrProof, SelectionLimitProof};
+
+/// The version byte of the ballot encoding.
+pub const BALLOT_VERSION: u8 = 1;
+const KIND_BALLOT: u8 = 64;
+
+/// One contest of an encrypted ballot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EncryptedContest {
+    ciphertexts: Vec<Ciphertext>,
+    proofs: Vec<RangeProof>,
+    limit: SelectionLimitProof,
+}
+
+impl EncryptedContest {
+    /// The per-option ciphertexts.
+    pub fn ciphertexts(&self) -> &[Ciphertext] {
+        &self.ciphertexts
+    }
+}
+
+/// An encrypted, signed ballot, as a device makes it or a server decodes it. Not yet checked:
+/// only [`Ballot::verify`] (or the board) turns it into a [`VerifiedBallot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ballot {
+    ballot_id: [u8; 32],
+    credential: PublicKey,
+    contests: Vec<EncryptedContest>,
+    signature: SchnorrProof,
+}
+
+/// A ballot whose structure, credential, signature and every proof were checked against an
+/// election context. Only [`Ballot::verify`] and the board make one.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedBallot {
+    ballot: Ballot,
+    tracker: [u8; 64],
+}
+
+/// The device's secret for one ballot: the seed its nonces derive from. Zeroized on drop.
+/// Reveal it (and never cast the ballot) to challenge the device.
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub struct BallotSecret {
+    seed: [u8; 32],
+}
+
+impl BallotSecret {
+    /// The seed, for a Benaloh challenge of a ballot that will not be cast.
+    pub fn expose_seed(&self) -> [u8; 32] {
+        self.seed
+    }
+}
+
+impl core::fmt::Debug for BallotSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("BallotSecret(<redacted>)")
+    }
+}
+
+/// Why a ballot could not be made, decoded or accepted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum BallotError {
+    /// The voter's selections break the manifest's rules.
+    InvalidSelection {
+        /// The contest's index.
+        contest: usize,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The ballot's shape does not match the manifest (contests, options, proof sizes).
+    Shape {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The credential is not on the election's list.
+    UnknownCredential,
+    /// The signature does not verify.
+    InvalidSignature,
+    /// A proof does not verify.
+    InvalidProof {
+        /// The contest's index.
+        contest: usize,
+        /// The option's index (`None` for the selection-limit proof).
+        option: Option<usize>,
+        /// The proof error.
+        error: ProofError,
+    },
+    /// A Benaloh reveal does not open the ballot.
+    RevealMismatch {
+        /// The contest's index.
+        contest: usize,
+        /// The option's index.
+        option: usize,
+    },
+    /// The ballot's bytes were refused.
+    Decode(DecodeError),
+}
+
+impl core::fmt::Display for BallotError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::InvalidSelection { contest, reason } => write!(f, "contest {contest}: {reason}"),
+            Self::Shape { reason } => write!(f, "ballot shape: {reason}"),
+            Self::UnknownCredential => f.write_str("the credential is not on the election's list"),
+            Self::InvalidSignature => f.write_str("the ballot signature does not verify"),
+            Self::InvalidProof {
+                contest,
+                option: Some(o),
+                error,
+            } => {
+                write!(f, "contest {contest}, option {o}: {error}")
+            }
+            Self::InvalidProof {
+                contest,
+                option: None,
+                error,
+            } => {
+                write!(f, "contest {contest}, selection limits: {error}")
+            }
+            Self::RevealMismatch { contest, option } => {
+                write!(
+                    f,
+                    "the revealed seed does not open contest {contest}, option {option}"
+                )
+            }
+            Self::Decode(e) => write!(f, "{e}"),
+        }
+    }
+}
+
+impl std::error::Error for BallotError {}
+
+impl From<DecodeError> for BallotError {
+    fn from(e: DecodeError) -> Self {
+        Self::Decode(e)
+    }
+}
+
+fn derive_nonce(
+    context: &ElectionContext,
+    ballot_id: &[u8; 32],
+    contest: usize,
+    option: usize,
+    seed: &[u8; 32],
+) -> curve25519_dalek::scalar::Scalar {
+    let mut h = Sha512::new();
+    h.update(b"evote/ballot-nonce/v1");
+    h.update(context.hash());
+    h.update(ballot_id);
+    h.update((contest as u32).to_le_bytes());
+    h.update((option as u32).to_le_bytes());
+    h.update(seed);
+    let mut wide: [u8; 64] = h.finalize().into();
+    let r = curve25519_dalek::scalar::Scalar::from_bytes_mod_order_wide(&wide);
+    wide.zeroize();
+    r
+}
+
+/// Checks a voter's selections against the manifest.
+fn check_selections(context: &ElectionContext, selections: &[Vec<u64>]) -> Result<(), BallotError> {
+    let contests = &context.manifest().contests;
+    if selections.len() != contests.len() {
+        return Err(BallotError::Shape {
+            reason: "one list of selections per contest is needed",
+        });
+    }
+    for (c, (contest, chosen)) in contests.iter().zip(selections).enumerate() {
+        let invalid = |reason| Err(BallotError::InvalidSelection { contest: c, reason });
+        if chosen.len() != contest.options.len() {
+            return invalid("one value per option is needed");
+        }
+        if chosen.iter().any(|v| *v > contest.option_limit) {
+            return invalid("a value exceeds the option limit");
+        }
+        let total = chosen.iter().try_fold(0u64, |acc, v| acc.checked_add(*v));
+        match total {
+            Some(t) if t < contest.min_selections => {
+                return invalid("fewer selections than the minimum")
+            }
+            Some(t) if t > contest.max_selections => {
+                return invalid("more selections than the maximum")
+            }
+            Some(_) => {}
+            None => return invalid("the selections overflow"),
+        }
+    }
+    Ok(())
+}
+
+impl Ballot {
+    /// Encrypts a voter's selections (`selections[c][o]` for contest `c`, option `o`), proves
+    /// every option's range and every contest's limits, and signs the ballot.
+    ///
+    /// Returns the ballot and its [`BallotSecret`] (for a Benaloh challenge).
+    ///
+    /// # Errors
+    /// [`BallotError::InvalidSelection`] or [`BallotError::Shape`] for selections the manifest
+    /// does not allow; nothing is encrypted then.
+    pub fn encrypt<R: RngCore + CryptoRng>(
+        context: &ElectionContext,
+        credential: &VoterCredential,
+        selections: &[Vec<u64>],
+        rng: &mut R,
+    ) -> Result<(Self, BallotSecret), BallotError> {
+        check_selections(context, selections)?;
+        let mut ballot_id = [0u8; 32];
+        rng.fill_bytes(&mut ballot_id);
+        let secret = BallotSecret {
+            seed: {
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                seed
+            },
+        };
+        let public = credential.public();
+        let key = context.encryption_key();
+        let mut contests = Vec::with_capacity(selections.len());
+        for (c, (contest, chosen)) in context
+            .manifest()
+            .contests
+            .iter()
+            .zip(selections)
+            .enumerate()
+        {
+            let mut ciphertexts = Vec::with_capacity(chosen.len());
+            let mut proofs = Vec::with_capacity(chosen.len());
+            let mut openings = Vec::with_capacity(chosen.len());
+            for (o, value) in chosen.iter().enumerate() {
+                let opening = Opening::new(
+                    *value,
+                    derive_nonce(context, &ballot_id, c, o, &secret.seed),
+                );
+                let (ct, proof) = RangeProof::encrypt_opening_and_prove(
+                    &mut context.option_transcript(&ballot_id, public, c, o),
+                    key,
+                    &opening,
+                    0..=contest.option_limit,
+                    rng,
+                )
+                .map_err(|error| BallotError::InvalidProof {
+                    contest: c,
+                    option: Some(o),
+                    error,
+                })?;
+                ciphertexts.push(ct);
+                proofs.push(proof);
+                openings.push(opening);
+            }
+            let limit = SelectionLimitProof::prove(
+                &mut context.limit_transcript(&ballot_id, public, c),
+                key,
+                &ciphertexts,
+                &openings,
+                contest.min_selections..=contest.max_selections,
+                rng,
+            )
+            .map_err(|error| BallotError::InvalidProof {
+                contest: c,
+                option: None,
+                error,
+            })?;
+            contests.push(EncryptedContest {
+                ciphertexts,
+                proofs,
+                limit,
+            });
+        }
+        let body_hash = hash_body(&encode_body(&ballot_id, public, &contests));
+        let signature = SchnorrProof::prove(
+            &mut context.signature_transcript(&body_hash),
+            &credential.0,
+            rng,
+        );
+        let ballot = Self {
+            ballot_id,
+            credential: *public,
+            contests,
+            signature,
+        };
+        Ok((ballot, secret))
+    }
+
+    /// The ballot id.
+    pub fn id(&self) -> &[u8; 32] {
+        &self.ballot_id
+    }
+
+    /// The voter's public credential.
+    pub fn credential(&self) -> &PublicKey {
+        &self.credential
+    }
+
+    /// The encrypted contests.
+    pub fn contests(&self) -> &[EncryptedContest] {
+        &self.contests
+    }
+
+    fn body_hash(&self) -> [u8; 64] {
+        hash_body(&encode_body(
+            &self.ballot_id,
+            &self.credential,
+            &self.contests,
+        ))
+    }
+
+    /// The canonical encoding (see the module's Layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = encode_body(&self.ballot_id, &self.credential, &self.contests);
+        out.extend_from_slice(&self.signature.to_bytes());
+        out
+    }
+
+    /// The tracker shown to the voter: `SHA-512("evote/tracker/v1" ‖ encoding)`.
+    pub fn tracker(&self) -> [u8; 64] {
+        tracker_of(&self.to_bytes())
+    }
+
+    /// Decodes a ballot strictly (no manifest needed; [`Ballot::verify`] checks the shape).
+    ///
+    /// # Errors
+    /// [`BallotError::Decode`] for anything but a canonical encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+        const WHAT: &str = "ballot";
+        let mut reader = Reader::new(bytes, WHAT, "a complete ballot");
+        let version = reader.u8()?;
+        if version != BALLOT_VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                what: WHAT,
+                version,
+            }
+            .into());
+        }
+        if reader.u8()? != KIND_BALLOT {
+            return Err(DecodeError::Malformed {
+                what: WHAT,
+                reason: "wrong kind",
+            }
+            .into());
+        }
+        let ballot_id = reader.array::<32>()?;
+        let credential = PublicKey::from_bytes(&reader.array::<32>()?)?;
+        let count = reader.u32()? as usize;
+        if count > super::manifest::MAX_CONTESTS {
+            return Err(DecodeError::TooLarge {
+                what: WHAT,
+                max: super::manifest::MAX_CONTESTS as u64,
+                actual: count as u64,
+            }
+            .into());
+        }
+        let mut contests = Vec::with_capacity(count);
+        for _ in 0..count {
+            let options = reader.u32()? as usize;
+            if options > super::manifest::MAX_OPTIONS {
+                return Err(DecodeError::TooLarge {
+                    what: WHAT,
+                    max: super::manifest::MAX_OPTIONS as u64,
+                    actual: options as u64,
+                }
+                .into());
+            }
+            let mut ciphertexts = Vec::with_capacity(options);
+            let mut proofs = Vec::with_capacity(options);
+            for _ in 0..options {
+                ciphertexts.push(Ciphertext::from_bytes(&reader.array::<64>()?)?);
+                let len = reader.u32()? as usize;
+                proofs.push(RangeProof::from_bytes(reader.bytes(len)?)?);
+            }
+            let len = reader.u32()? as usize;
+            let limit = SelectionLimitProof::from_bytes(reader.bytes(len)?)?;
+            contests.push(EncryptedContest {
+                ciphertexts,
+                proofs,
+                limit,
+            });
+        }
+        let signature = SchnorrProof::from_bytes(&reader.array::<64>()?)?;
+        reader.finish()?;
+        Ok(Self {
+            ballot_id,
+            credential,
+            contests,
+            signature,
+        })
+    }
+
+    /// Queues every check of this ballot into `batch`: shape against the manifest, credential on
+    /// the list (checked now), the signature and every proof. Returns what each queued proof
+    /// is, in queue order, for naming failures.
+    pub(crate) fn queue<R: RngCore + CryptoRng>(
+        &self,
+        context: &ElectionContext,
+        batch: &mut BatchVerifier<R>,
+    ) -> Result<Vec<(usize, Option<usize>)>, BallotError> {
+        let manifest = context.manifest();
+        if self.contests.len() != manifest.contests.len() {
+            return Err(BallotError::Shape {
+                reason: "wrong number of contests",
+            });
+        }
+        for (contest, spec) in self.contests.iter().zip(&manifest.contests) {
+            if contest.ciphertexts.len() != spec.options.len()
+                || contest.proofs.len() != spec.options.len()
+            {
+                return Err(BallotError::Shape {
+                    reason: "wrong number of options",
+                });
+            }
+        }
+        if !context.credentials().contains(&self.credential) {
+            return Err(BallotError::UnknownCredential);
+        }
+        let mut owners = Vec::new();
+        let body_hash = self.body_hash();
+        batch.queue_schnorr(
+            &mut context.signature_transcript(&body_hash),
+            &self.signature,
+            &self.credential,
+        );
+        owners.push((usize::MAX, None));
+        let public = context.public_key();
+        for (c, (contest, spec)) in self.contests.iter().zip(&manifest.contests).enumerate() {
+            for (o, (ct, proof)) in contest.ciphertexts.iter().zip(&contest.proofs).enumerate() {
+                batch
+                    .queue_range(
+                        &mut context.option_transcript(&self.ballot_id, &self.credential, c, o),
+                        proof,
+                        public,
+                        ct,
+                        0..=spec.option_limit,
+                    )
+                    .map_err(|error| BallotError::InvalidProof {
+                        contest: c,
+                        option: Some(o),
+                        error,
+                    })?;
+                owners.push((c, Some(o)));
+            }
+            batch
+                .queue_selection_limit(
+                    &mut context.limit_transcript(&self.ballot_id, &self.credential, c),
+                    &contest.limit,
+                    public,
+                    &contest.ciphertexts,
+                    spec.min_selections..=spec.max_selections,
+                )
+                .map_err(|error| BallotError::InvalidProof {
+                    contest: c,
+                    option: None,
+                    error,
+                })?;
+            owners.push((c, None));
+        }
+        Ok(owners)
+    }
+
+    /// Checks the ballot against `context`: shape, credential, signature and every proof (in
+    /// one batch; a failure names the first bad proof).
+    ///
+    /// # Errors
+    /// The first [`BallotError`] found.
+    pub fn verify<R: RngCore + CryptoRng>(
+        self,
+        context: &ElectionContext,
+        rng: &mut R,
+    ) -> Result<VerifiedBallot, BallotError> {
+        let mut batch = BatchVerifier::new(&mut *rng);
+        let owners = self.queue(context, &mut batch)?;
+        if let Err(failed) = batch.verify() {
+            let first = failed.failures.first().map(|f| (f.index, f.kind));
+            return Err(
+                match first.and_then(|(i, kind)| owners.get(i).map(|o| (*o, kind))) {
+                    Some(((usize::MAX, _), _)) | None => BallotError::InvalidSignature,
+                    Some(((contest, option), kind)) => BallotError::InvalidProof {
+                        contest,
+                        option,
+                        error: ProofError::Invalid { kind },
+                    },
+                },
+            );
+        }
+        Ok(VerifiedBallot::new_unchecked(self))
+    }
+
+    /// Opens a challenged ballot with its revealed seed (variable time: the seed is public once
+    /// revealed): recomputes every nonce and finds each option's value in `0..=R`.
+    ///
+    /// # Errors
+    /// [`BallotError::RevealMismatch`] naming the first ciphertext the seed does not open;
+    /// [`BallotError::Shape`] if the ballot does not fit the manifest.
+    pub fn vartime_open(
+        &self,
+        context: &ElectionContext,
+        seed: &[u8; 32],
+    ) -> Result<Vec<Vec<u64>>, BallotError> {
+        let manifest = context.manifest();
+        if self.contests.len() != manifest.contests.len() {
+            return Err(BallotError::Shape {
+                reason: "wrong number of contests",
+            });
+        }
+        let mut selections = Vec::with_capacity(self.contests.len());
+        for (c, (contest, spec)) in self.contests.iter().zip(&manifest.contests).enumerate() {
+            let mut values = Vec::with_capacity(contest.ciphertexts.len());
+            for (o, ct) in contest.ciphertexts.iter().enumerate() {
+                let r = derive_nonce(context, &self.ballot_id, c, o, seed);
+                let value = (0..=spec.option_limit)
+                    .find(|v| ct.vartime_is_opened_by(context.public_key(), &Opening::new(*v, r)))
+                    .ok_or(BallotError::RevealMismatch {
+                        contest: c,
+                        option: o,
+                    })?;
+                values.push(value);
+            }
+            selections.push(values);
+        }
+        Ok(selections)
+    }
+}
+
+/// Everything but the signature, in the canonical layout.
+fn encode_body(
+    ballot_id: &[u8; 32],
+    credential: &PublicKey,
+    contests: &[EncryptedContest],
+) -> Vec<u8> {
+    let mut out = vec![BALLOT_VERSION, KIND_BALLOT];
+    out.extend_from_slice(ballot_id);
+    out.extend_from_slice(credential.as_bytes());
+    out.extend_from_slice(&(contests.len() as u32).to_le_bytes());
+    for contest in contests {
+        out.extend_from_slice(&(contest.ciphertexts.len() as u32).to_le_bytes());
+        for (ct, proof) in contest.ciphertexts.iter().zip(&contest.proofs) {
+            out.extend_from_slice(&ct.to_bytes());
+            let p = proof.to_bytes();
+            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            out.extend_from_slice(&p);
+        }
+        let l = contest.limit.to_bytes();
+        out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+        out.extend_from_slice(&l);
+    }
+    out
+}
+
+/// `SHA-512("evote/ballot-body/v1" ‖ body)`: what the credential signs.
+fn hash_body(body: &[u8]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(b"evote/ballot-body/v1");
+    h.update(body);
+    h.finalize().into()
+}
+
+/// `SHA-512("evote/tracker/v1" ‖ ballot encoding)`.
+pub(crate) fn tracker_of(bytes: &[u8]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(b"evote/tracker/v1");
+    h.update(bytes);
+    h.finalize().into()
+}
+
+impl VerifiedBallot {
+    /// Wraps a ballot whose checks the caller has just run (the board's batched path).
+    pub(crate) fn new_unchecked(ballot: Ballot) -> Self {
+        let tracker = ballot.tracker();
+        Self { ballot, tracker }
+    }
+
+    /// The ballot.
+    pub fn ballot(&self) -> &Ballot {
+        &self.ballot
+    }
+
+    /// The tracker.
+    pub fn tracker(&self) -> &[u8; 64] {
+        &self.tracker
+    }
+}

@@ -1,0 +1,436 @@
+//! The election manifest: contests, their options and their selection rules.
+//!
+//! # Contest kinds
+//! Every kind is one [`Contest`] shape; `R` is the option limit (the most one voter may give to
+//! one option), `min..=max` bounds the total a voter gives in the contest:
+//!
+//! | kind | options | `R` | `min..=max` |
+//! |---|---|---|---|
+//! | referendum | yes, no | 1 | `1..=1` (`0..=1` with a blank vote) |
+//! | 1-of-n | n candidates | 1 | `1..=1` (`0..=1` with a blank vote) |
+//! | k-of-n, approval | n candidates | 1 | `0..=k` |
+//! | cumulative | n candidates | `R > 1` | `0..=V` (V votes to spread) |
+//!
+//! A blank vote is the all-zero selection, admissible when `min = 0`.
+//!
+//! # Layout
+//! The canonical encoding hashed into the election context (all integers little-endian):
+//! `version (1) ‖ str(election_id) ‖ str(title) ‖ revoting (1: 0 = last ballot counts, 1 =
+//! refused) ‖ u32(contests)`, then per contest `str(id) ‖ str(title) ‖ u32(options) ‖
+//! str(option)… ‖ u64(min) ‖ u64(max) ‖ u64(R)`, where `str(s) = u32(len) ‖ UTF-8 bytes`.
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha512};
+
+use crate::proofs::MAX_RANGE_BRANCHES;
+
+/// The version byte of the manifest encoding.
+pub const MANIFEST_VERSION: u8 = 1;
+
+/// The most contests in one manifest.
+pub const MAX_CONTESTS: usize = 256;
+
+/// The most options in one contest.
+pub const MAX_OPTIONS: usize = 256;
+
+/// The longest name (election id, title, contest id, option) in bytes.
+pub const MAX_NAME_BYTES: usize = 256;
+
+/// What happens when a credential casts a second ballot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevotePolicy {
+    /// The last ballot a credential cast counts; earlier ones stay on the board, uncounted.
+    LastCounts,
+    /// A credential casts once; the board refuses a second ballot.
+    Refused,
+}
+
+/// One contest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Contest {
+    /// Identifier, unique within the manifest.
+    pub id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// The options, in ballot order; names unique within the contest.
+    pub options: Vec<String>,
+    /// The least total a voter gives in this contest (0 allows a blank vote).
+    pub min_selections: u64,
+    /// The most total a voter gives in this contest.
+    pub max_selections: u64,
+    /// `R`: the most a voter gives one option (1 for ordinary votes, more for cumulative).
+    pub option_limit: u64,
+}
+
+/// The election manifest.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// The election's identifier.
+    pub election_id: String,
+    /// Human-readable title.
+    pub title: String,
+    /// The revoting policy.
+    pub revoting: RevotePolicy,
+    /// The contests, in ballot order.
+    pub contests: Vec<Contest>,
+}
+
+/// Why a manifest is not admissible.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ManifestError {
+    /// A name is empty or longer than [`MAX_NAME_BYTES`].
+    BadName {
+        /// Which name.
+        what: String,
+    },
+    /// No contests, or more than [`MAX_CONTESTS`].
+    ContestCount,
+    /// Two contests share an id.
+    DuplicateContest {
+        /// The id.
+        id: String,
+    },
+    /// A contest has no options, or more than [`MAX_OPTIONS`].
+    OptionCount {
+        /// The contest.
+        contest: String,
+    },
+    /// Two options of a contest share a name.
+    DuplicateOption {
+        /// The contest.
+        contest: String,
+        /// The option.
+        option: String,
+    },
+    /// The limits cannot be met or proved: `R = 0`, `min > max`, `min` above what the options
+    /// allow, or more admissible values than a proof supports.
+    ImpossibleLimits {
+        /// The contest.
+        contest: String,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The JSON text is not a manifest.
+    Json {
+        /// The parser's message.
+        message: String,
+    },
+}
+
+impl core::fmt::Display for ManifestError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::BadName { what } => {
+                write!(f, "{what}: names must have 1 to {MAX_NAME_BYTES} bytes")
+            }
+            Self::ContestCount => write!(f, "a manifest has 1 to {MAX_CONTESTS} contests"),
+            Self::DuplicateContest { id } => write!(f, "contest id {id:?} appears twice"),
+            Self::OptionCount { contest } => {
+                write!(
+                    f,
+                    "contest {contest:?}: a contest has 1 to {MAX_OPTIONS} options"
+                )
+            }
+            Self::DuplicateOption { contest, option } => {
+                write!(f, "contest {contest:?}: option {option:?} appears twice")
+            }
+            Self::ImpossibleLimits { contest, reason } => {
+                write!(f, "contest {contest:?}: {reason}")
+            }
+            Self::Json { message } => write!(f, "manifest JSON: {message}"),
+        }
+    }
+}
+
+impl std::error::Error for ManifestError {}
+
+fn check_name(name: &str, what: impl FnOnce() -> String) -> Result<(), ManifestError> {
+    if name.is_empty() || name.len() > MAX_NAME_BYTES {
+        return Err(ManifestError::BadName { what: what() });
+    }
+    Ok(())
+}
+
+impl Contest {
+    /// Checks the contest on its own.
+    ///
+    /// # Errors
+    /// [`ManifestError`] naming the contest and the problem.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        check_name(&self.id, || "contest id".into())?;
+        check_name(&self.title, || format!("contest {:?} title", self.id))?;
+        if self.options.is_empty() || self.options.len() > MAX_OPTIONS {
+            return Err(ManifestError::OptionCount {
+                contest: self.id.clone(),
+            });
+        }
+        for (i, option) in self.options.iter().enumerate() {
+            check_name(option, || format!("contest {:?} option {i}", self.id))?;
+            if self.options.iter().take(i).any(|o| o == option) {
+                return Err(ManifestError::DuplicateOption {
+                    contest: self.id.clone(),
+                    option: option.clone(),
+                });
+            }
+        }
+        let impossible = |reason| {
+            Err(ManifestError::ImpossibleLimits {
+                contest: self.id.clone(),
+                reason,
+            })
+        };
+        if self.option_limit == 0 {
+            return impossible("the option limit R must be at least 1");
+        }
+        if self.option_limit >= MAX_RANGE_BRANCHES {
+            return impossible("the option limit R is larger than a range proof supports");
+        }
+        if self.min_selections > self.max_selections {
+            return impossible("min_selections exceeds max_selections");
+        }
+        let most = (self.options.len() as u64).saturating_mul(self.option_limit);
+        if self.min_selections > most {
+            return impossible("min_selections exceeds what the options allow (options × R)");
+        }
+        if self.max_selections > most {
+            return impossible("max_selections exceeds what the options allow (options × R)");
+        }
+        if self.max_selections - self.min_selections >= MAX_RANGE_BRANCHES {
+            return impossible("max_selections - min_selections is larger than a proof supports");
+        }
+        Ok(())
+    }
+}
+
+impl Manifest {
+    /// Checks the whole manifest.
+    ///
+    /// # Errors
+    /// [`ManifestError`] naming what is wrong.
+    pub fn validate(&self) -> Result<(), ManifestError> {
+        check_name(&self.election_id, || "election id".into())?;
+        check_name(&self.title, || "election title".into())?;
+        if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
+            return Err(ManifestError::ContestCount);
+        }
+        for (i, contest) in self.contests.iter().enumerate() {
+            contest.validate()?;
+            if self.contests.iter().take(i).any(|c| c.id == contest.id) {
+                return Err(ManifestError::DuplicateContest {
+                    id: contest.id.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a JSON manifest (unknown fields refused).
+    ///
+    /// # Errors
+    /// [`ManifestError::Json`] for text that is not a manifest; any validation error.
+    pub fn from_json(text: &str) -> Result<Self, ManifestError> {
+        let manifest: Self = serde_json::from_str(text).map_err(|e| ManifestError::Json {
+            message: e.to_string(),
+        })?;
+        manifest.validate()?;
+        Ok(manifest)
+    }
+
+    /// The manifest as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The canonical encoding (see the module's Layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        fn string(out: &mut Vec<u8>, s: &str) {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        }
+        let mut out = vec![MANIFEST_VERSION];
+        string(&mut out, &self.election_id);
+        string(&mut out, &self.title);
+        out.push(match self.revoting {
+            RevotePolicy::LastCounts => 0,
+            RevotePolicy::Refused => 1,
+        });
+        out.extend_from_slice(&(self.contests.len() as u32).to_le_bytes());
+        for c in &self.contests {
+            string(&mut out, &c.id);
+            string(&mut out, &c.title);
+            out.extend_from_slice(&(c.options.len() as u32).to_le_bytes());
+            for o in &c.options {
+                string(&mut out, o);
+            }
+            out.extend_from_slice(&c.min_selections.to_le_bytes());
+            out.extend_from_slice(&c.max_selections.to_le_bytes());
+            out.extend_from_slice(&c.option_limit.to_le_bytes());
+        }
+        out
+    }
+
+    /// `SHA-512("evote/manifest/v1" ‖ canonical encoding)`.
+    pub fn hash(&self) -> [u8; 64] {
+        let mut h = Sha512::new();
+        h.update(b"evote/manifest/v1");
+        h.update(self.to_bytes());
+        h.finalize().into()
+    }
+
+    /// The total number of options over all contests.
+    pub fn option_count(&self) -> usize {
+        self.contests.iter().map(|c| c.options.len()).sum()
+    }
+
+    /// A manifest with one contest of each kind: a referendum, a 1-of-5 race with blank votes,
+    /// a 2-of-8 approval contest and a cumulative contest (5 votes over 4 options, at most 3
+    /// to one).
+    pub fn example() -> Self {
+        let names = |prefix: &str, n: usize| (1..=n).map(|i| format!("{prefix} {i}")).collect();
+        Self {
+            election_id: "example-2026".into(),
+            title: "Example election".into(),
+            revoting: RevotePolicy::LastCounts,
+            contests: vec![
+                Contest {
+                    id: "referendum".into(),
+                    title: "Do you approve the proposal?".into(),
+                    options: vec!["yes".into(), "no".into()],
+                    min_selections: 1,
+                    max_selections: 1,
+                    option_limit: 1,
+                },
+                Contest {
+                    id: "mayor".into(),
+                    title: "Mayor (one candidate, or blank)".into(),
+                    options: names("Candidate", 5),
+                    min_selections: 0,
+                    max_selections: 1,
+                    option_limit: 1,
+                },
+                Contest {
+                    id: "council".into(),
+                    title: "Council (up to two)".into(),
+                    options: names("Member", 8),
+                    min_selections: 0,
+                    max_selections: 2,
+                    option_limit: 1,
+                },
+                Contest {
+                    id: "budget".into(),
+                    title: "Budget priorities (5 votes, at most 3 to one)".into(),
+                    options: names("Priority", 4),
+                    min_selections: 0,
+                    max_selections: 5,
+                    option_limit: 3,
+                },
+            ],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn the_example_is_valid_and_roundtrips_through_json() {
+        let m = Manifest::example();
+        m.validate().unwrap();
+        assert_eq!(Manifest::from_json(&m.to_json()).unwrap(), m);
+        assert_eq!(m.option_count(), 2 + 5 + 8 + 4);
+    }
+
+    #[test]
+    fn invalid_manifests_are_refused_with_the_reason() {
+        let base = Manifest::example();
+        let with = |f: &dyn Fn(&mut Manifest)| {
+            let mut m = base.clone();
+            f(&mut m);
+            m.validate()
+        };
+        assert!(matches!(
+            with(&|m| m.contests[1].id = "referendum".into()),
+            Err(ManifestError::DuplicateContest { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[0].options[1] = "yes".into()),
+            Err(ManifestError::DuplicateOption { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[2].options.clear()),
+            Err(ManifestError::OptionCount { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests.clear()),
+            Err(ManifestError::ContestCount)
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[0].min_selections = 2),
+            Err(ManifestError::ImpossibleLimits { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[0].max_selections = 3),
+            Err(ManifestError::ImpossibleLimits { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[3].option_limit = 0),
+            Err(ManifestError::ImpossibleLimits { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[3].option_limit = 5000),
+            Err(ManifestError::ImpossibleLimits { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.election_id.clear()),
+            Err(ManifestError::BadName { .. })
+        ));
+        assert!(matches!(
+            with(&|m| m.contests[1].options[0] = "x".repeat(300)),
+            Err(ManifestError::BadName { .. })
+        ));
+        assert!(matches!(
+            Manifest::from_json("{\"election_id\": 1}"),
+            Err(ManifestError::Json { .. })
+        ));
+        let mut json: serde_json::Value = serde_json::from_str(&base.to_json()).unwrap();
+        json["surprise"] = serde_json::Value::Bool(true);
+        assert!(matches!(
+            Manifest::from_json(&json.to_string()),
+            Err(ManifestError::Json { .. })
+        ));
+    }
+
+    #[test]
+    fn the_hash_covers_every_field() {
+        let base = Manifest::example();
+        let h = base.hash();
+        type Change = Box<dyn Fn(&mut Manifest)>;
+        let changes: Vec<Change> = vec![
+            Box::new(|m| m.election_id.push('x')),
+            Box::new(|m| m.title.push('x')),
+            Box::new(|m| m.revoting = RevotePolicy::Refused),
+            Box::new(|m| m.contests.swap(0, 1)),
+            Box::new(|m| m.contests[1].options.swap(0, 1)),
+            Box::new(|m| m.contests[2].max_selections = 3),
+            Box::new(|m| m.contests[2].min_selections = 1),
+            Box::new(|m| m.contests[3].option_limit = 2),
+            Box::new(|m| m.contests[0].title.push('?')),
+            // Moving a character between adjacent names must change the encoding.
+            Box::new(|m| {
+                m.contests[0].options[0] = "yesn".into();
+                m.contests[0].options[1] = "o".into();
+            }),
+        ];
+        for (i, change) in changes.iter().enumerate() {
+            let mut m = base.clone();
+            change(&mut m);
+            assert_ne!(m.hash(), h, "change {i}");
+        }
+    }
+}

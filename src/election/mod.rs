@@ -1,0 +1,13 @@
+//! The election layer: manifest, election context, voter credentials and ballots.
+//!
+//! `docs/election.md` describes the protocol from voter to result.
+
+pub mod ballot;
+pub mod context;
+pub mod credentials;
+pub mod manifest;
+
+pub use ballot::{Ballot, BallotError, BallotSecret, EncryptedContest, VerifiedBallot};
+pub use context::ElectionContext;
+pub use credentials::{CredentialError, CredentialList, VoterCredential};
+pub use manifest::{Contest, Manifest, ManifestError, RevotePolicy};

@@ -1,0 +1,267 @@
+//! Ballots: encryption for every contest kind, verification, trackers, Benaloh challenges, and
+//! the attacks a malicious server or device would try.
+
+use evote::ceremony::{adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript};
+use evote::election::{
+    Ballot, BallotError, CredentialList, ElectionContext, Manifest, VoterCredential,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn outcome(t: u32, n: u32, seed: u64) -> CeremonyOutcome {
+    let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (s1, hashes): (Vec<_>, Vec<_>) = params
+        .indices()
+        .map(|i| part1(&params, i, &mut rng).unwrap())
+        .unzip();
+    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
+    let mut shares = Vec::new();
+    for s in s2 {
+        shares.append(&mut s.part3(&reveals, &mut rng).unwrap().1);
+    }
+    adjudicate(
+        &CeremonyTranscript {
+            params,
+            hashes,
+            reveals,
+            shares,
+            complaints: vec![],
+        },
+        &mut rng,
+    )
+    .unwrap()
+}
+
+struct Election {
+    context: ElectionContext,
+    voters: Vec<VoterCredential>,
+    rng: ChaCha20Rng,
+}
+
+fn election(seed: u64) -> Election {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (voters, list) = CredentialList::generate(5, &mut rng);
+    let context = ElectionContext::new(Manifest::example(), outcome(2, 3, seed), list).unwrap();
+    Election {
+        context,
+        voters,
+        rng,
+    }
+}
+
+/// Referendum yes; mayor blank; council two; budget 3 + 2.
+fn choices() -> Vec<Vec<u64>> {
+    vec![
+        vec![1, 0],
+        vec![0; 5],
+        vec![0, 1, 0, 0, 0, 0, 1, 0],
+        vec![3, 0, 2, 0],
+    ]
+}
+
+#[test]
+fn ballots_of_every_contest_kind_verify_and_open() {
+    let mut e = election(1);
+    let (ballot, secret) =
+        Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let bytes = ballot.to_bytes();
+    let decoded = Ballot::from_bytes(&bytes).unwrap();
+    assert_eq!(decoded, ballot);
+    assert_eq!(decoded.to_bytes(), bytes);
+    let tracker = ballot.tracker();
+    let verified = decoded.verify(&e.context, &mut e.rng).unwrap();
+    assert_eq!(verified.tracker(), &tracker);
+    // Benaloh: the revealed seed opens the ballot to exactly the choices.
+    assert_eq!(
+        ballot
+            .vartime_open(&e.context, &secret.expose_seed())
+            .unwrap(),
+        choices()
+    );
+    assert!(matches!(
+        ballot.vartime_open(&e.context, &[7u8; 32]),
+        Err(BallotError::RevealMismatch {
+            contest: 0,
+            option: 0
+        })
+    ));
+}
+
+#[test]
+fn all_ballots_of_a_manifest_have_the_same_size_and_distinct_trackers() {
+    let mut e = election(2);
+    let selections = [
+        choices(),
+        vec![vec![0, 1], vec![0, 0, 0, 0, 1], vec![0; 8], vec![0; 4]],
+        vec![
+            vec![1, 0],
+            vec![1, 0, 0, 0, 0],
+            vec![1, 1, 0, 0, 0, 0, 0, 0],
+            vec![1, 1, 1, 1],
+        ],
+    ];
+    let mut sizes = Vec::new();
+    let mut trackers = Vec::new();
+    for s in &selections {
+        // The same choices twice never give the same ciphertexts or tracker (A7: clash attacks).
+        for _ in 0..2 {
+            let (b, _) = Ballot::encrypt(&e.context, &e.voters[1], s, &mut e.rng).unwrap();
+            sizes.push(b.to_bytes().len());
+            trackers.push(b.tracker());
+        }
+    }
+    assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
+    let mut unique = trackers.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), trackers.len());
+}
+
+#[test]
+fn invalid_selections_are_refused_at_encryption() {
+    let mut e = election(3);
+    let cases: Vec<(Vec<Vec<u64>>, usize)> = vec![
+        (vec![vec![1, 1], vec![0; 5], vec![0; 8], vec![0; 4]], 0), // referendum: both
+        (vec![vec![0, 0], vec![0; 5], vec![0; 8], vec![0; 4]], 0), // referendum: blank not allowed
+        (
+            vec![vec![1, 0], vec![0, 2, 0, 0, 0], vec![0; 8], vec![0; 4]],
+            1,
+        ), // over the option limit
+        (
+            vec![
+                vec![1, 0],
+                vec![0; 5],
+                vec![1, 1, 1, 0, 0, 0, 0, 0],
+                vec![0; 4],
+            ],
+            2,
+        ), // three of "up to two"
+        (
+            vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![3, 3, 0, 0]],
+            3,
+        ), // six of five votes
+        (
+            vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![4, 0, 0, 0]],
+            3,
+        ), // four to one (R = 3)
+        (vec![vec![1, 0], vec![0; 4], vec![0; 8], vec![0; 4]], 1), // an option missing
+    ];
+    for (selections, contest) in cases {
+        let err = Ballot::encrypt(&e.context, &e.voters[0], &selections, &mut e.rng).unwrap_err();
+        assert!(
+            matches!(err, BallotError::InvalidSelection { contest: c, .. } if c == contest),
+            "{selections:?}: {err}"
+        );
+    }
+    assert!(matches!(
+        Ballot::encrypt(&e.context, &e.voters[0], &choices()[..3], &mut e.rng),
+        Err(BallotError::Shape { .. })
+    ));
+}
+
+#[test]
+fn ballots_are_bound_to_their_election_voter_and_position() {
+    let mut e = election(4);
+    let (ballot, _) = Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let bytes = ballot.to_bytes();
+
+    // Another election (same manifest and voters, another ceremony): nothing verifies.
+    let other = ElectionContext::new(
+        Manifest::example(),
+        outcome(2, 3, 99),
+        e.context.credentials().clone(),
+    )
+    .unwrap();
+    assert!(Ballot::from_bytes(&bytes)
+        .unwrap()
+        .verify(&other, &mut e.rng)
+        .is_err());
+
+    // An unknown credential.
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let (_, strangers) = CredentialList::generate(3, &mut rng);
+    let foreign =
+        ElectionContext::new(Manifest::example(), e.context.outcome().clone(), strangers).unwrap();
+    assert_eq!(
+        Ballot::from_bytes(&bytes)
+            .unwrap()
+            .verify(&foreign, &mut e.rng),
+        Err(BallotError::UnknownCredential)
+    );
+
+    // Copied under another voter's credential (A6): the credential bytes replaced.
+    let mut copied = bytes.clone();
+    copied[34..66].copy_from_slice(e.voters[1].public().as_bytes());
+    assert!(Ballot::from_bytes(&copied)
+        .unwrap()
+        .verify(&e.context, &mut e.rng)
+        .is_err());
+
+    // Another ballot id (a replay under a fresh id).
+    let mut replayed = bytes.clone();
+    replayed[2] ^= 1;
+    assert!(Ballot::from_bytes(&replayed)
+        .unwrap()
+        .verify(&e.context, &mut e.rng)
+        .is_err());
+
+    // A ciphertext and its proof moved from one option (or contest) to another.
+    let (b2, _) = Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let option_len = 64 + 4 + 224;
+    let first_option = 2 + 32 + 32 + 4 + 4;
+    let mut moved = bytes.clone();
+    let (a, b) = (
+        moved[first_option..first_option + option_len].to_vec(),
+        moved[first_option + option_len..first_option + 2 * option_len].to_vec(),
+    );
+    moved[first_option..first_option + option_len].copy_from_slice(&b);
+    moved[first_option + option_len..first_option + 2 * option_len].copy_from_slice(&a);
+    assert!(matches!(
+        Ballot::from_bytes(&moved)
+            .unwrap()
+            .verify(&e.context, &mut e.rng),
+        Err(BallotError::InvalidProof { .. } | BallotError::InvalidSignature)
+    ));
+    // An option (ciphertext and proof) lifted from another ballot of the same voter.
+    let other_bytes = b2.to_bytes();
+    let mut lifted = bytes.clone();
+    lifted[first_option..first_option + option_len]
+        .copy_from_slice(&other_bytes[first_option..first_option + option_len]);
+    assert!(Ballot::from_bytes(&lifted)
+        .unwrap()
+        .verify(&e.context, &mut e.rng)
+        .is_err());
+
+    // Every single byte flipped: either refused at decoding or at verification.
+    for i in (0..bytes.len()).step_by(97) {
+        let mut flipped = bytes.clone();
+        flipped[i] ^= 0x10;
+        if let Ok(b) = Ballot::from_bytes(&flipped) {
+            assert!(b.verify(&e.context, &mut e.rng).is_err(), "byte {i}");
+        }
+    }
+}
+
+#[test]
+fn garbage_and_truncated_ballots_are_refused() {
+    let mut e = election(6);
+    let (ballot, _) = Ballot::encrypt(&e.context, &e.voters[2], &choices(), &mut e.rng).unwrap();
+    let bytes = ballot.to_bytes();
+    for len in [0, 1, 2, 34, 66, 70, bytes.len() / 2, bytes.len() - 1] {
+        assert!(
+            matches!(
+                Ballot::from_bytes(&bytes[..len]),
+                Err(BallotError::Decode(_))
+            ),
+            "len {len}"
+        );
+    }
+    let mut long = bytes.clone();
+    long.push(0);
+    assert!(Ballot::from_bytes(&long).is_err());
+    let mut version = bytes.clone();
+    version[0] = 2;
+    assert!(Ballot::from_bytes(&version).is_err());
+    assert!(Ballot::from_bytes(&[0xff; 300]).is_err());
+}
