@@ -338,6 +338,21 @@ impl Ballot {
         ))
     }
 
+    /// Every option's ciphertext and range proof, contest after contest.
+    pub(crate) fn flattened(&self) -> (Vec<Ciphertext>, Vec<RangeProof>) {
+        let cts = self
+            .contests
+            .iter()
+            .flat_map(|c| c.ciphertexts.iter().copied())
+            .collect();
+        let proofs = self
+            .contests
+            .iter()
+            .flat_map(|c| c.proofs.iter().cloned())
+            .collect();
+        (cts, proofs)
+    }
+
     /// The canonical encoding (see the module's Layout).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = encode_body(&self.ballot_id, &self.credential, &self.contests);

@@ -3,11 +3,13 @@
 //! `docs/election.md` describes the protocol from voter to result.
 
 pub mod ballot;
+pub mod board;
 pub mod context;
 pub mod credentials;
 pub mod manifest;
 
 pub use ballot::{Ballot, BallotError, BallotSecret, EncryptedContest, VerifiedBallot};
+pub use board::{verify_extension, BallotBoard, BoardError, Receipt};
 pub use context::ElectionContext;
 pub use credentials::{CredentialError, CredentialList, VoterCredential};
 pub use manifest::{Contest, Manifest, ManifestError, RevotePolicy};

@@ -1,0 +1,733 @@
+//! The ballot board: the server's append-only, hash-chained, crash-safe log of accepted ballots.
+//!
+//! # File format
+//! ```text
+//! header:  "EVOTE-BOARD" (11) ‖ version 1 (1) ‖ H_E (64)
+//! entry i: LE32(len) ‖ payload (len bytes) ‖ h_i (64)
+//! payload: LE64(i) ‖ kind (1: ballot, 2: close) ‖ ballot encoding (kind 1 only)
+//! h_0    = SHA-512("evote/board-genesis/v1" ‖ H_E)                 (the head of an empty board)
+//! h_i    = SHA-512("evote/board-entry/v1" ‖ h_{i-1} ‖ payload)     (entries count from 1)
+//! ```
+//! The head is the last `h_i`. An auditor who kept an old head checks with
+//! [`verify_extension`] that a later board only appended to it.
+//!
+//! # Durability
+//! [`BallotBoard::append`] writes the whole entry and calls `fsync` (`File::sync_data`) before it
+//! returns the receipt: an acknowledged ballot survives a crash. [`BallotBoard::open`] recovers
+//! from a crash at any point: a torn last entry (the file ends inside it) is cut off, so the board
+//! returns to its last complete entry; a complete entry whose hash does not chain is corruption,
+//! reported and never repaired silently.
+
+use std::collections::{HashMap, HashSet};
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, Read, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
+
+use rand_core::{CryptoRng, RngCore};
+use sha2::{Digest, Sha512};
+
+use super::ballot::{Ballot, BallotError};
+use super::context::ElectionContext;
+use super::manifest::RevotePolicy;
+use crate::ciphertext::Ciphertext;
+use crate::decryption::{EncryptedTally, TallyAccumulator};
+use crate::keys::PublicKey;
+use crate::proofs::RangeProof;
+
+const MAGIC: &[u8; 11] = b"EVOTE-BOARD";
+const BOARD_VERSION: u8 = 1;
+const HEADER_BYTES: u64 = 11 + 1 + 64;
+const KIND_BALLOT: u8 = 1;
+const KIND_CLOSE: u8 = 2;
+/// The largest entry a reader accepts (a ballot of the largest manifest is far smaller).
+const MAX_ENTRY_BYTES: u32 = 64 << 20;
+
+/// Why the board refused a ballot or could not be opened.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum BoardError {
+    /// The ballot is invalid (bad encoding, shape, credential, signature or proof).
+    Ballot(BallotError),
+    /// The exact same ballot is already on the board.
+    Duplicate {
+        /// The entry that holds it.
+        entry: u64,
+    },
+    /// Another ballot with this ballot id is already on the board.
+    BallotIdReused {
+        /// The entry that holds it.
+        entry: u64,
+    },
+    /// The ballot reuses a ciphertext already on the board (a copy of another ballot's
+    /// content, possibly under another credential).
+    ReplayedCiphertext {
+        /// The entry that holds the original.
+        entry: u64,
+    },
+    /// The manifest refuses revoting and this credential has already cast.
+    RevoteRefused {
+        /// The credential's earlier entry.
+        entry: u64,
+    },
+    /// The board is closed.
+    Closed,
+    /// The file belongs to another election or is not a board.
+    WrongBoard {
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// A complete entry does not chain: the file was altered.
+    Corrupt {
+        /// The entry's number.
+        entry: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The old head is not on this board: it was not only appended to.
+    NotAnExtension,
+    /// Reading or writing the file failed.
+    Io(std::io::Error),
+}
+
+impl core::fmt::Display for BoardError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Ballot(e) => write!(f, "ballot refused: {e}"),
+            Self::Duplicate { entry } => write!(f, "ballot refused: identical to entry {entry}"),
+            Self::BallotIdReused { entry } => {
+                write!(f, "ballot refused: ballot id already used by entry {entry}")
+            }
+            Self::ReplayedCiphertext { entry } => {
+                write!(
+                    f,
+                    "ballot refused: reuses a ciphertext of entry {entry} (replayed content)"
+                )
+            }
+            Self::RevoteRefused { entry } => {
+                write!(f, "ballot refused: this credential already cast entry {entry} and revoting is refused")
+            }
+            Self::Closed => f.write_str("ballot refused: the board is closed"),
+            Self::WrongBoard { reason } => write!(f, "not this election's board: {reason}"),
+            Self::Corrupt { entry, reason } => {
+                write!(f, "board entry {entry} is corrupt: {reason}")
+            }
+            Self::NotAnExtension => {
+                f.write_str("the old head is not on this board: entries were removed or changed")
+            }
+            Self::Io(e) => write!(f, "board file: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for BoardError {}
+
+impl From<std::io::Error> for BoardError {
+    fn from(e: std::io::Error) -> Self {
+        Self::Io(e)
+    }
+}
+
+/// What the voter (and the server's logs) get back for an accepted ballot.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Receipt {
+    /// The entry number (from 1).
+    pub entry: u64,
+    /// The ballot's tracker.
+    pub tracker: [u8; 64],
+    /// The board's head after this entry.
+    pub head: [u8; 64],
+}
+
+fn genesis(election: &[u8; 64]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(b"evote/board-genesis/v1");
+    h.update(election);
+    h.finalize().into()
+}
+
+fn chain(previous: &[u8; 64], payload: &[u8]) -> [u8; 64] {
+    let mut h = Sha512::new();
+    h.update(b"evote/board-entry/v1");
+    h.update(previous);
+    h.update(payload);
+    h.finalize().into()
+}
+
+/// One entry read back from a board file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Entry {
+    /// An accepted ballot (its encoding).
+    Ballot {
+        /// The entry number.
+        number: u64,
+        /// The ballot's canonical bytes.
+        bytes: Vec<u8>,
+        /// The head after it.
+        head: [u8; 64],
+    },
+    /// The board was closed.
+    Close {
+        /// The entry number.
+        number: u64,
+        /// The head after it.
+        head: [u8; 64],
+    },
+}
+
+/// Reads a board file entry by entry, checking the chain (streaming: memory does not grow with
+/// the number of entries).
+pub struct BoardReader<R> {
+    reader: R,
+    head: [u8; 64],
+    number: u64,
+    offset: u64,
+    election: [u8; 64],
+}
+
+/// How a read ended.
+enum Next {
+    Entry(Entry, u64),
+    End,
+    Torn,
+}
+
+impl<R: Read> BoardReader<R> {
+    /// Starts reading: checks the header.
+    ///
+    /// # Errors
+    /// [`BoardError::WrongBoard`] for another file or version; I/O errors.
+    pub fn new(mut reader: R) -> Result<Self, BoardError> {
+        let mut header = [0u8; HEADER_BYTES as usize];
+        reader
+            .read_exact(&mut header)
+            .map_err(|_| BoardError::WrongBoard {
+                reason: "no board header",
+            })?;
+        let (magic, rest) = header.split_at(11);
+        let (version, election) = rest.split_at(1);
+        if magic != MAGIC {
+            return Err(BoardError::WrongBoard {
+                reason: "not a board file",
+            });
+        }
+        if version != [BOARD_VERSION] {
+            return Err(BoardError::WrongBoard {
+                reason: "unsupported board version",
+            });
+        }
+        let mut e = [0u8; 64];
+        e.copy_from_slice(election);
+        Ok(Self {
+            reader,
+            head: genesis(&e),
+            number: 0,
+            offset: HEADER_BYTES,
+            election: e,
+        })
+    }
+
+    /// The election hash in the header.
+    pub fn election(&self) -> &[u8; 64] {
+        &self.election
+    }
+
+    /// The head after the entries read so far.
+    pub fn head(&self) -> &[u8; 64] {
+        &self.head
+    }
+
+    fn read_full(&mut self, buf: &mut [u8]) -> Result<bool, BoardError> {
+        let mut filled = 0;
+        while filled < buf.len() {
+            let n = self.reader.read(buf.get_mut(filled..).unwrap_or(&mut []))?;
+            if n == 0 {
+                return Ok(false);
+            }
+            filled += n;
+        }
+        Ok(true)
+    }
+
+    fn next_entry(&mut self) -> Result<Next, BoardError> {
+        let mut len = [0u8; 4];
+        let mut first = [0u8; 1];
+        if self.reader.read(&mut first)? == 0 {
+            return Ok(Next::End);
+        }
+        len[0] = first[0];
+        if !self.read_full(len.get_mut(1..).unwrap_or(&mut []))? {
+            return Ok(Next::Torn);
+        }
+        let len = u32::from_le_bytes(len);
+        let number = self.number + 1;
+        if !(9..=MAX_ENTRY_BYTES).contains(&len) {
+            return Err(BoardError::Corrupt {
+                entry: number,
+                reason: "impossible entry length",
+            });
+        }
+        let mut payload = vec![0u8; len as usize];
+        let mut hash = [0u8; 64];
+        if !self.read_full(&mut payload)? || !self.read_full(&mut hash)? {
+            return Ok(Next::Torn);
+        }
+        let expected = chain(&self.head, &payload);
+        if hash != expected {
+            return Err(BoardError::Corrupt {
+                entry: number,
+                reason: "the entry hash does not chain",
+            });
+        }
+        let (seq, rest) = payload.split_at(8);
+        let mut seq_bytes = [0u8; 8];
+        seq_bytes.copy_from_slice(seq);
+        if u64::from_le_bytes(seq_bytes) != number {
+            return Err(BoardError::Corrupt {
+                entry: number,
+                reason: "entries out of order",
+            });
+        }
+        let entry = match rest.split_first() {
+            Some((&KIND_BALLOT, ballot)) => Entry::Ballot {
+                number,
+                bytes: ballot.to_vec(),
+                head: hash,
+            },
+            Some((&KIND_CLOSE, [])) => Entry::Close { number, head: hash },
+            _ => {
+                return Err(BoardError::Corrupt {
+                    entry: number,
+                    reason: "unknown entry kind",
+                })
+            }
+        };
+        self.head = hash;
+        self.number = number;
+        self.offset += 4 + u64::from(len) + 64;
+        Ok(Next::Entry(entry, self.offset))
+    }
+
+    /// The next entry, `None` at the end.
+    ///
+    /// # Errors
+    /// [`BoardError::Corrupt`] for a broken chain or a torn entry (a reader of a finished board
+    /// never expects one); I/O errors.
+    pub fn next_checked(&mut self) -> Result<Option<Entry>, BoardError> {
+        match self.next_entry()? {
+            Next::Entry(e, _) => Ok(Some(e)),
+            Next::End => Ok(None),
+            Next::Torn => Err(BoardError::Corrupt {
+                entry: self.number + 1,
+                reason: "the file ends inside an entry",
+            }),
+        }
+    }
+}
+
+/// The board: its file, its head, and the indices that refuse duplicates and replays.
+pub struct BallotBoard {
+    file: File,
+    path: PathBuf,
+    election: [u8; 64],
+    policy: RevotePolicy,
+    head: [u8; 64],
+    entries: u64,
+    closed: bool,
+    trackers: HashMap<[u8; 64], u64>,
+    ballot_ids: HashMap<[u8; 32], u64>,
+    /// First 16 bytes of every ciphertext's alpha → entry.
+    alphas: HashMap<[u8; 16], u64>,
+    /// Credential → its entries, in order.
+    casts: HashMap<[u8; 32], Vec<u64>>,
+    /// The file length after the last complete entry.
+    end: u64,
+}
+
+impl core::fmt::Debug for BallotBoard {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("BallotBoard")
+            .field("path", &self.path)
+            .field("entries", &self.entries)
+            .field("closed", &self.closed)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BallotBoard {
+    /// Creates a new, empty board file for `context` (refuses to overwrite a file).
+    ///
+    /// # Errors
+    /// I/O errors (including an existing file).
+    pub fn create(path: &Path, context: &ElectionContext) -> Result<Self, BoardError> {
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)?;
+        file.write_all(MAGIC)?;
+        file.write_all(&[BOARD_VERSION])?;
+        file.write_all(context.hash())?;
+        file.sync_all()?;
+        if let Some(dir) = path.parent() {
+            // Make the new file's directory entry durable too (best effort where unsupported).
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        Ok(Self::empty(file, path, context))
+    }
+
+    fn empty(file: File, path: &Path, context: &ElectionContext) -> Self {
+        Self {
+            file,
+            path: path.to_path_buf(),
+            election: *context.hash(),
+            policy: context.manifest().revoting,
+            head: genesis(context.hash()),
+            entries: 0,
+            closed: false,
+            trackers: HashMap::new(),
+            ballot_ids: HashMap::new(),
+            alphas: HashMap::new(),
+            casts: HashMap::new(),
+            end: HEADER_BYTES,
+        }
+    }
+
+    /// Opens an existing board, replaying its entries to rebuild the indices and recovering
+    /// from a crash: a torn last entry is cut off (it was never acknowledged).
+    ///
+    /// # Errors
+    /// [`BoardError::WrongBoard`] for another election's file; [`BoardError::Corrupt`] for a
+    /// complete entry that does not chain or decode; I/O errors.
+    pub fn open(path: &Path, context: &ElectionContext) -> Result<Self, BoardError> {
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        let mut reader = BoardReader::new(BufReader::new(file.try_clone()?))?;
+        if reader.election() != context.hash() {
+            return Err(BoardError::WrongBoard {
+                reason: "the board belongs to another election",
+            });
+        }
+        let mut board = Self::empty(file, path, context);
+        let mut good_end = HEADER_BYTES;
+        loop {
+            match reader.next_entry()? {
+                Next::Entry(
+                    Entry::Ballot {
+                        number,
+                        bytes,
+                        head,
+                    },
+                    end,
+                ) => {
+                    let ballot = Ballot::from_bytes(&bytes).map_err(|_| BoardError::Corrupt {
+                        entry: number,
+                        reason: "the ballot does not decode",
+                    })?;
+                    board.index(&ballot, &bytes, number);
+                    board.head = head;
+                    board.entries = number;
+                    good_end = end;
+                }
+                Next::Entry(Entry::Close { number, head }, end) => {
+                    board.closed = true;
+                    board.head = head;
+                    board.entries = number;
+                    good_end = end;
+                }
+                Next::End => break,
+                Next::Torn => {
+                    // A crash during an append: drop the partial entry.
+                    board.file.set_len(good_end)?;
+                    board.file.sync_all()?;
+                    break;
+                }
+            }
+        }
+        board.file.seek(SeekFrom::Start(good_end))?;
+        board.end = good_end;
+        Ok(board)
+    }
+
+    fn index(&mut self, ballot: &Ballot, bytes: &[u8], number: u64) {
+        self.trackers
+            .insert(super::ballot::tracker_of(bytes), number);
+        self.ballot_ids.insert(*ballot.id(), number);
+        for contest in ballot.contests() {
+            for ct in contest.ciphertexts() {
+                let mut key = [0u8; 16];
+                key.copy_from_slice(
+                    ct.compressed()[0]
+                        .as_bytes()
+                        .get(..16)
+                        .unwrap_or(&[0u8; 16]),
+                );
+                self.alphas.entry(key).or_insert(number);
+            }
+        }
+        self.casts
+            .entry(ballot.credential().to_bytes())
+            .or_default()
+            .push(number);
+    }
+
+    fn write_entry(&mut self, payload: &[u8]) -> Result<[u8; 64], BoardError> {
+        let hash = chain(&self.head, payload);
+        let mut record = Vec::with_capacity(4 + payload.len() + 64);
+        record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        record.extend_from_slice(payload);
+        record.extend_from_slice(&hash);
+        let written = self.file.write_all(&record).and_then(|()| {
+            // Durable before acknowledged.
+            self.file.sync_data()
+        });
+        if let Err(e) = written {
+            // Leave no partial entry behind for the next append to build on.
+            let _ = self.file.set_len(self.end);
+            let _ = self.file.seek(SeekFrom::Start(self.end));
+            return Err(e.into());
+        }
+        self.end += record.len() as u64;
+        Ok(hash)
+    }
+
+    /// Checks a ballot received as bytes and, if it is acceptable, appends it durably.
+    ///
+    /// Refused, each with its own error: a closed board, undecodable bytes, an exact duplicate,
+    /// a reused ballot id, a reused ciphertext (replayed content), a second ballot when revoting
+    /// is refused, and any invalid credential, signature or proof.
+    ///
+    /// # Errors
+    /// [`BoardError`] saying why; nothing is written then.
+    pub fn append<R: RngCore + CryptoRng>(
+        &mut self,
+        context: &ElectionContext,
+        bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<Receipt, BoardError> {
+        if self.closed {
+            return Err(BoardError::Closed);
+        }
+        if context.hash() != &self.election {
+            return Err(BoardError::WrongBoard {
+                reason: "the board belongs to another election",
+            });
+        }
+        let ballot = Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?;
+        let tracker = super::ballot::tracker_of(bytes);
+        if let Some(&entry) = self.trackers.get(&tracker) {
+            return Err(BoardError::Duplicate { entry });
+        }
+        if let Some(&entry) = self.ballot_ids.get(ballot.id()) {
+            return Err(BoardError::BallotIdReused { entry });
+        }
+        for contest in ballot.contests() {
+            for ct in contest.ciphertexts() {
+                let mut key = [0u8; 16];
+                key.copy_from_slice(
+                    ct.compressed()[0]
+                        .as_bytes()
+                        .get(..16)
+                        .unwrap_or(&[0u8; 16]),
+                );
+                if let Some(&entry) = self.alphas.get(&key) {
+                    return Err(BoardError::ReplayedCiphertext { entry });
+                }
+            }
+        }
+        if self.policy == RevotePolicy::Refused {
+            if let Some(&entry) = self
+                .casts
+                .get(ballot.credential().as_bytes())
+                .and_then(|c| c.first())
+            {
+                return Err(BoardError::RevoteRefused { entry });
+            }
+        }
+        let verified = ballot
+            .clone()
+            .verify(context, rng)
+            .map_err(BoardError::Ballot)?;
+        let number = self.entries + 1;
+        let mut payload = Vec::with_capacity(9 + bytes.len());
+        payload.extend_from_slice(&number.to_le_bytes());
+        payload.push(KIND_BALLOT);
+        payload.extend_from_slice(bytes);
+        let head = self.write_entry(&payload)?;
+        self.head = head;
+        self.entries = number;
+        self.index(verified.ballot(), bytes, number);
+        Ok(Receipt {
+            entry: number,
+            tracker: *verified.tracker(),
+            head,
+        })
+    }
+
+    /// Closes the board durably: no ballot is accepted afterwards, even after a restart.
+    ///
+    /// # Errors
+    /// I/O errors; [`BoardError::Closed`] if already closed.
+    pub fn close(&mut self) -> Result<[u8; 64], BoardError> {
+        if self.closed {
+            return Err(BoardError::Closed);
+        }
+        let number = self.entries + 1;
+        let mut payload = number.to_le_bytes().to_vec();
+        payload.push(KIND_CLOSE);
+        let head = self.write_entry(&payload)?;
+        self.head = head;
+        self.entries = number;
+        self.closed = true;
+        Ok(head)
+    }
+
+    /// The current head.
+    pub fn head(&self) -> &[u8; 64] {
+        &self.head
+    }
+
+    /// The number of entries (ballots and the close marker).
+    pub fn entries(&self) -> u64 {
+        self.entries
+    }
+
+    /// Whether the board is closed.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Whether entry `number` is counted: under `last-counts` the last ballot of its credential,
+    /// under `refused` the only one.
+    pub fn is_counted(&self, credential: &PublicKey, number: u64) -> bool {
+        self.casts
+            .get(credential.as_bytes())
+            .and_then(|c| c.last())
+            .is_some_and(|last| *last == number)
+    }
+}
+
+/// Checks that the board file at `path` extends the board whose head was `old_head`: its entries
+/// chain from the genesis through `old_head` (or `old_head` is the genesis). Returns the number
+/// of entries `old_head` had and the current head.
+///
+/// # Errors
+/// [`BoardError::NotAnExtension`] if `old_head` never occurs; [`BoardError::Corrupt`] for a
+/// broken chain; I/O errors.
+pub fn verify_extension(old_head: &[u8; 64], path: &Path) -> Result<(u64, [u8; 64]), BoardError> {
+    let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
+    let mut found = (reader.head() == old_head).then_some(0);
+    while let Some(entry) = reader.next_checked()? {
+        let (number, head) = match entry {
+            Entry::Ballot { number, head, .. } | Entry::Close { number, head } => (number, head),
+        };
+        if found.is_none() && &head == old_head {
+            found = Some(number);
+        }
+    }
+    found
+        .map(|n| (n, *reader.head()))
+        .ok_or(BoardError::NotAnExtension)
+}
+
+/// The option bounds of a manifest, flattened contest by contest (the tally's option order).
+pub fn option_bounds(context: &ElectionContext) -> Vec<u64> {
+    context
+        .manifest()
+        .contests
+        .iter()
+        .flat_map(|c| c.options.iter().map(move |_| c.option_limit))
+        .collect()
+}
+
+/// Tallies a board file, streaming: a first pass finds each credential's last ballot (the only
+/// one under `refused`), a second pass adds the counted ballots to a [`TallyAccumulator`], which
+/// re-checks their range proofs in batches of 256 ballots. Memory holds one batch and one entry
+/// number per credential, not the ballots.
+///
+/// # Errors
+/// [`BoardError`] for a broken file, or a counted ballot that no longer verifies.
+pub fn tally<R: RngCore + CryptoRng>(
+    path: &Path,
+    context: &ElectionContext,
+    rng: &mut R,
+) -> Result<EncryptedTally, BoardError> {
+    const CHUNK: usize = 256;
+    let mut last: HashMap<[u8; 32], u64> = HashMap::new();
+    let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
+    if reader.election() != context.hash() {
+        return Err(BoardError::WrongBoard {
+            reason: "the board belongs to another election",
+        });
+    }
+    while let Some(entry) = reader.next_checked()? {
+        if let Entry::Ballot { number, bytes, .. } = entry {
+            let ballot = Ballot::from_bytes(&bytes).map_err(BoardError::Ballot)?;
+            last.insert(ballot.credential().to_bytes(), number);
+        }
+    }
+    let counted: HashSet<u64> = last.into_values().collect();
+    let mut accumulator = TallyAccumulator::new(context.public_key(), &option_bounds(context));
+    let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
+    let mut chunk: Vec<(u64, Ballot)> = Vec::with_capacity(CHUNK);
+    let positions = option_positions(context);
+    let flush =
+        |chunk: &mut Vec<(u64, Ballot)>, accumulator: &mut TallyAccumulator, rng: &mut R| {
+            let flat: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> =
+                chunk.iter().map(|(_, b)| b.flattened()).collect();
+            let refs: Vec<(&[Ciphertext], &[RangeProof])> = flat
+                .iter()
+                .map(|(c, p)| (c.as_slice(), p.as_slice()))
+                .collect();
+            let rejected = accumulator.add_ballots(
+                &refs,
+                |b, k| match (chunk.get(b), positions.get(k)) {
+                    (Some((_, ballot)), Some((c, o))) => {
+                        context.option_transcript(ballot.id(), ballot.credential(), *c, *o)
+                    }
+                    _ => merlin::Transcript::new(b"evote/unreachable"),
+                },
+                rng,
+            );
+            let result = match rejected.first() {
+                Some((b, _)) => Err(BoardError::Corrupt {
+                    entry: chunk.get(*b).map(|(n, _)| *n).unwrap_or(0),
+                    reason: "a counted ballot's range proof does not verify",
+                }),
+                None => Ok(()),
+            };
+            chunk.clear();
+            result
+        };
+    while let Some(entry) = reader.next_checked()? {
+        if let Entry::Ballot { number, bytes, .. } = entry {
+            if counted.contains(&number) {
+                chunk.push((
+                    number,
+                    Ballot::from_bytes(&bytes).map_err(BoardError::Ballot)?,
+                ));
+                if chunk.len() == CHUNK {
+                    flush(&mut chunk, &mut accumulator, rng)?;
+                }
+            }
+        }
+    }
+    flush(&mut chunk, &mut accumulator, rng)?;
+    Ok(accumulator.finish())
+}
+
+/// `(contest, option)` of every flattened option index.
+fn option_positions(context: &ElectionContext) -> Vec<(usize, usize)> {
+    context
+        .manifest()
+        .contests
+        .iter()
+        .enumerate()
+        .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c, o)))
+        .collect()
+}

@@ -1,0 +1,335 @@
+//! The ballot board: acceptance rules, persistence, crash recovery, append-only audits, and the
+//! tally of a finished board.
+
+use std::path::PathBuf;
+
+use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianKeyShare};
+use evote::decryption::{combine, DecryptionShare};
+use evote::election::board::{tally, Entry};
+use evote::election::{
+    verify_extension, Ballot, BallotBoard, BallotError, BoardError, CredentialList,
+    ElectionContext, Manifest, RevotePolicy, VoterCredential,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
+
+fn temp(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-tests");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    let _ = std::fs::remove_file(&path);
+    path
+}
+
+struct Setup {
+    context: ElectionContext,
+    voters: Vec<VoterCredential>,
+    keys: Vec<GuardianKeyShare>,
+    rng: ChaCha20Rng,
+}
+
+fn setup(seed: u64, policy: RevotePolicy) -> Setup {
+    setup_with(seed, policy, Manifest::example())
+}
+
+/// A one-contest referendum: small ballots, for tests that replay a file many times.
+fn referendum() -> Manifest {
+    let mut m = Manifest::example();
+    m.contests.truncate(1);
+    m
+}
+
+fn setup_with(seed: u64, policy: RevotePolicy, mut manifest: Manifest) -> Setup {
+    let params = CeremonyParams::new([seed as u8; 32], 2, 3).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (s1, hashes): (Vec<_>, Vec<_>) = params
+        .indices()
+        .map(|i| part1(&params, i, &mut rng).unwrap())
+        .unzip();
+    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
+    let mut shares = Vec::new();
+    let s3: Vec<_> = s2
+        .into_iter()
+        .map(|s| {
+            let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
+            shares.append(&mut sent);
+            s3
+        })
+        .collect();
+    let s4: Vec<_> = s3
+        .into_iter()
+        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
+        .collect();
+    let transcript = CeremonyTranscript {
+        params,
+        hashes,
+        reveals,
+        shares,
+        complaints: vec![],
+    };
+    let outcome = adjudicate(&transcript, &mut rng).unwrap();
+    let keys = s4
+        .into_iter()
+        .map(|s| s.finish(&transcript, &mut rng).unwrap().0)
+        .collect();
+    let (voters, list) = CredentialList::generate(6, &mut rng);
+    manifest.revoting = policy;
+    let context = ElectionContext::new(manifest, outcome, list).unwrap();
+    Setup {
+        context,
+        voters,
+        keys,
+        rng,
+    }
+}
+
+fn vote(s: &mut Setup, voter: usize, referendum_yes: bool) -> Vec<u8> {
+    let mut selections = vec![
+        if referendum_yes {
+            vec![1, 0]
+        } else {
+            vec![0, 1]
+        },
+        vec![0, 0, 1, 0, 0],
+        vec![1, 0, 0, 0, 0, 0, 0, 1],
+        vec![2, 1, 0, 2],
+    ];
+    selections.truncate(s.context.manifest().contests.len());
+    Ballot::encrypt(&s.context, &s.voters[voter], &selections, &mut s.rng)
+        .unwrap()
+        .0
+        .to_bytes()
+}
+
+#[test]
+fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
+    let mut s = setup(1, RevotePolicy::LastCounts);
+    let path = temp("rules.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let a = vote(&mut s, 0, true);
+    let receipt = board.append(&s.context, &a, &mut s.rng).unwrap();
+    assert_eq!(receipt.entry, 1);
+    assert_eq!(board.head(), &receipt.head);
+
+    assert!(matches!(
+        board.append(&s.context, &a, &mut s.rng),
+        Err(BoardError::Duplicate { entry: 1 })
+    ));
+    // The same content under another credential: refused for its ballot id, and under a fresh
+    // ballot id as a replayed ciphertext, before any proof is checked (its proofs would fail).
+    let mut copy = a.clone();
+    copy[34..66].copy_from_slice(s.voters[1].public().as_bytes());
+    assert!(matches!(
+        board.append(&s.context, &copy, &mut s.rng),
+        Err(BoardError::BallotIdReused { entry: 1 })
+    ));
+    copy[2] ^= 0xff;
+    let replayed = board.append(&s.context, &copy, &mut s.rng);
+    assert!(
+        matches!(replayed, Err(BoardError::ReplayedCiphertext { entry: 1 })),
+        "{replayed:?}"
+    );
+    // A fresh ballot with a flipped proof byte.
+    let mut bad = vote(&mut s, 2, false);
+    let at = bad.len() - 100;
+    bad[at] ^= 1;
+    assert!(matches!(
+        board.append(&s.context, &bad, &mut s.rng),
+        Err(BoardError::Ballot(_))
+    ));
+    // An unknown credential.
+    let stranger = VoterCredential::generate(&mut s.rng);
+    let selections = vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![0; 4]];
+    let foreign = Ballot::encrypt(&s.context, &stranger, &selections, &mut s.rng)
+        .unwrap()
+        .0
+        .to_bytes();
+    assert!(matches!(
+        board.append(&s.context, &foreign, &mut s.rng),
+        Err(BoardError::Ballot(BallotError::UnknownCredential))
+    ));
+    // Garbage.
+    assert!(matches!(
+        board.append(&s.context, &[1, 2, 3], &mut s.rng),
+        Err(BoardError::Ballot(BallotError::Decode(_)))
+    ));
+    // Revoting is allowed by this manifest.
+    let a2 = vote(&mut s, 0, false);
+    assert_eq!(board.append(&s.context, &a2, &mut s.rng).unwrap().entry, 2);
+    // Closed: refused, and still closed after reopening.
+    board.close().unwrap();
+    let late = vote(&mut s, 3, true);
+    assert!(matches!(
+        board.append(&s.context, &late, &mut s.rng),
+        Err(BoardError::Closed)
+    ));
+    drop(board);
+    let mut board = BallotBoard::open(&path, &s.context).unwrap();
+    assert!(board.is_closed());
+    assert!(matches!(
+        board.append(&s.context, &late, &mut s.rng),
+        Err(BoardError::Closed)
+    ));
+}
+
+#[test]
+fn revoting_refused_when_the_manifest_says_so() {
+    let mut s = setup(2, RevotePolicy::Refused);
+    let path = temp("norevote.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let first = vote(&mut s, 4, true);
+    board.append(&s.context, &first, &mut s.rng).unwrap();
+    let second = vote(&mut s, 4, false);
+    assert!(matches!(
+        board.append(&s.context, &second, &mut s.rng),
+        Err(BoardError::RevoteRefused { entry: 1 })
+    ));
+}
+
+#[test]
+fn acknowledged_ballots_survive_a_crash_at_any_byte_of_the_next_append() {
+    let mut s = setup_with(3, RevotePolicy::LastCounts, referendum());
+    let path = temp("crash.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut receipts = Vec::new();
+    for voter in 0..3 {
+        let b = vote(&mut s, voter, voter % 2 == 0);
+        receipts.push(board.append(&s.context, &b, &mut s.rng).unwrap());
+    }
+    let acknowledged = std::fs::metadata(&path).unwrap().len();
+    let last = vote(&mut s, 3, true);
+    board.append(&s.context, &last, &mut s.rng).unwrap();
+    drop(board);
+    let full = std::fs::read(&path).unwrap();
+    // Cut the file at every byte offset of the last entry: a crash mid-write.
+    for cut in acknowledged..full.len() as u64 {
+        let p = temp("crash-cut.board");
+        std::fs::write(&p, &full[..cut as usize]).unwrap();
+        let mut reopened = BallotBoard::open(&p, &s.context).unwrap();
+        assert_eq!(reopened.entries(), 3, "cut at {cut}");
+        assert_eq!(reopened.head(), &receipts[2].head);
+        assert_eq!(std::fs::metadata(&p).unwrap().len(), acknowledged);
+        // And the board goes on from there (checked at some cuts: an append verifies a ballot).
+        if cut % 97 == 0 {
+            let again = reopened.append(&s.context, &last, &mut s.rng).unwrap();
+            assert_eq!(again.entry, 4);
+        }
+    }
+    // The complete file reopens with all four.
+    let p = temp("crash-full.board");
+    std::fs::write(&p, &full).unwrap();
+    assert_eq!(BallotBoard::open(&p, &s.context).unwrap().entries(), 4);
+    // A complete entry altered is corruption, never silently dropped.
+    let mut altered = full.clone();
+    let at = acknowledged as usize + 100;
+    altered[at] ^= 1;
+    std::fs::write(&p, &altered).unwrap();
+    assert!(matches!(
+        BallotBoard::open(&p, &s.context),
+        Err(BoardError::Corrupt { entry: 4, .. })
+    ));
+    // Another election's board is refused.
+    let other = setup_with(4, RevotePolicy::LastCounts, referendum());
+    assert!(matches!(
+        BallotBoard::open(&path, &other.context),
+        Err(BoardError::WrongBoard { .. })
+    ));
+}
+
+#[test]
+fn an_auditor_detects_anything_but_appends() {
+    let mut s = setup(5, RevotePolicy::LastCounts);
+    let path = temp("audit.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let genesis = *board.head();
+    let mut heads = vec![genesis];
+    let mut entries = Vec::new();
+    for voter in 0..4 {
+        let b = vote(&mut s, voter, true);
+        heads.push(board.append(&s.context, &b, &mut s.rng).unwrap().head);
+        entries.push(b);
+    }
+    drop(board);
+    for (n, head) in heads.iter().enumerate() {
+        assert_eq!(verify_extension(head, &path).unwrap(), (n as u64, heads[4]));
+    }
+    assert!(matches!(
+        verify_extension(&[0u8; 64], &path),
+        Err(BoardError::NotAnExtension)
+    ));
+
+    // A board with entry 2 removed, or entries 2 and 3 swapped, re-chained by a malicious
+    // server: the auditor's old head after entry 2 (or 3) is no longer on it.
+    for tamper in ["remove", "swap"] {
+        let p = temp(&format!("audit-{tamper}.board"));
+        let mut fake = BallotBoard::create(&p, &s.context).unwrap();
+        let order: Vec<usize> = if tamper == "remove" {
+            vec![0, 2, 3]
+        } else {
+            vec![0, 2, 1, 3]
+        };
+        for i in order {
+            fake.append(&s.context, &entries[i], &mut s.rng).unwrap();
+        }
+        drop(fake);
+        assert!(verify_extension(&heads[1], &p).is_ok());
+        assert!(
+            matches!(
+                verify_extension(&heads[3], &p),
+                Err(BoardError::NotAnExtension)
+            ),
+            "{tamper}"
+        );
+    }
+    // Reading entries back gives the ballots in order.
+    let mut reader =
+        evote::election::board::BoardReader::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut n = 0;
+    while let Some(Entry::Ballot { bytes, number, .. }) = reader.next_checked().unwrap() {
+        assert_eq!(bytes, entries[n]);
+        assert_eq!(number, n as u64 + 1);
+        n += 1;
+    }
+    assert_eq!(n, 4);
+}
+
+#[test]
+fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
+    let mut s = setup(6, RevotePolicy::LastCounts);
+    let path = temp("tally.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    // Voters 0..5 vote; voters 1 and 3 change their referendum vote later.
+    let plan = [
+        (0, true),
+        (1, true),
+        (2, false),
+        (3, true),
+        (4, false),
+        (5, true),
+        (1, false),
+        (3, false),
+    ];
+    for (voter, yes) in plan {
+        let b = vote(&mut s, voter, yes);
+        board.append(&s.context, &b, &mut s.rng).unwrap();
+    }
+    board.close().unwrap();
+    let encrypted = tally(&path, &s.context, &mut s.rng).unwrap();
+    assert_eq!(encrypted.ballots(), 6);
+    let shares: Vec<DecryptionShare> = s
+        .keys
+        .iter()
+        .take(2)
+        .map(|k| {
+            k.decrypt_tally(s.context.outcome(), &encrypted, 2, &mut s.rng)
+                .unwrap()
+        })
+        .collect();
+    let result = combine(s.context.outcome(), &encrypted, &shares, &mut s.rng).unwrap();
+    // Last votes: 0 yes, 1 no, 2 no, 3 no, 4 no, 5 yes -> yes 2, no 4.
+    let mut expected = vec![2, 4];
+    expected.extend([0, 0, 6, 0, 0]);
+    expected.extend([6, 0, 0, 0, 0, 0, 0, 6]);
+    expected.extend([12, 6, 0, 12]);
+    assert_eq!(result.counts, expected);
+}
