@@ -311,6 +311,22 @@ impl EncryptedTally {
         self.bounds.iter().map(|r| r.saturating_mul(self.ballots))
     }
 
+    /// The canonical encoding, for the election record: `version (1) ‖ kind 48 ‖ enc(K) ‖
+    /// LE64(ballots) ‖ LE32(options)`, then per option `LE64(R_k) ‖ enc(A_k) ‖ enc(B_k)`.
+    /// (There is no decoder: a tally is recomputed from ballots, never read back for decryption;
+    /// a verifier compares its recomputed tally's bytes with the record's.)
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = vec![CEREMONY_VERSION, 48];
+        out.extend_from_slice(self.public.as_bytes());
+        out.extend_from_slice(&self.ballots.to_le_bytes());
+        out.extend_from_slice(&(self.bounds.len() as u32).to_le_bytes());
+        for (bound, sum) in self.bounds.iter().zip(&self.sums) {
+            out.extend_from_slice(&bound.to_le_bytes());
+            out.extend_from_slice(&sum.to_bytes());
+        }
+        out
+    }
+
     /// SHA-512 over the key, the ballot count, the bounds and the sums: what decryption shares
     /// are bound to.
     pub fn digest(&self) -> &[u8; 64] {

@@ -1,0 +1,496 @@
+//! The election record: everything a verifier needs, in one directory.
+//!
+//! `docs/record.md` gives the format. Small objects are JSON (`record.json`, `manifest.json`,
+//! `results.json`) for people; everything that is hashed or verified is canonical binary, and the
+//! board, the challenged ballots and the decryption shares are streams of length-prefixed records
+//! that are written and read one at a time.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha512};
+
+use super::ballot::Ballot;
+use super::board::BoardReader;
+use super::context::ElectionContext;
+use super::credentials::CredentialList;
+use super::manifest::Manifest;
+use super::results::ElectionResults;
+use crate::ceremony::CeremonyTranscript;
+use crate::decryption::{DecryptionShare, EncryptedTally};
+use crate::errors::DecodeError;
+
+/// The record format's version.
+pub const RECORD_VERSION: u32 = 1;
+
+/// File names inside a record directory.
+pub mod files {
+    /// The index: version, identifiers and every file's SHA-512.
+    pub const INDEX: &str = "record.json";
+    /// The manifest (JSON; hashed in its canonical binary form).
+    pub const MANIFEST: &str = "manifest.json";
+    /// The ceremony transcript (binary).
+    pub const CEREMONY: &str = "ceremony.bin";
+    /// The credential list (binary).
+    pub const CREDENTIALS: &str = "credentials.bin";
+    /// The ballot board (the board file itself).
+    pub const BOARD: &str = "board.bin";
+    /// Challenged ballots with their revealed seeds (stream).
+    pub const CHALLENGED: &str = "challenged.bin";
+    /// The encrypted tally (binary).
+    pub const TALLY: &str = "tally.bin";
+    /// The guardians' decryption shares (stream).
+    pub const SHARES: &str = "shares.bin";
+    /// The results (JSON).
+    pub const RESULTS: &str = "results.json";
+    /// Every file listed in the index, in order.
+    pub const ALL: [&str; 8] = [
+        MANIFEST,
+        CEREMONY,
+        CREDENTIALS,
+        BOARD,
+        CHALLENGED,
+        TALLY,
+        SHARES,
+        RESULTS,
+    ];
+}
+
+/// `record.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordIndex {
+    /// [`RECORD_VERSION`].
+    pub version: u32,
+    /// The election's id.
+    pub election_id: String,
+    /// `H_E`, hex.
+    pub election_hash: String,
+    /// The board's final head, hex.
+    pub board_head: String,
+    /// SHA-512 of each file, hex, by name.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Why a record could not be written or read.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// A file is missing or unreadable.
+    Io {
+        /// The file.
+        file: String,
+        /// The error.
+        error: std::io::Error,
+    },
+    /// A JSON file does not parse.
+    Json {
+        /// The file.
+        file: String,
+        /// The parser's message.
+        message: String,
+    },
+    /// A binary object does not decode.
+    Decode {
+        /// The file.
+        file: String,
+        /// The error.
+        error: DecodeError,
+    },
+    /// The record's version is not one this library reads.
+    UnsupportedVersion {
+        /// The version found.
+        version: u32,
+    },
+}
+
+impl core::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::Io { file, error } => write!(f, "{file}: {error}"),
+            Self::Json { file, message } => write!(f, "{file}: {message}"),
+            Self::Decode { file, error } => write!(f, "{file}: {error}"),
+            Self::UnsupportedVersion { version } => {
+                write!(f, "record version {version} is not supported (this library reads {RECORD_VERSION})")
+            }
+        }
+    }
+}
+
+impl std::error::Error for RecordError {}
+
+fn io(file: &str) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
+    move |error| RecordError::Io {
+        file: file.to_string(),
+        error,
+    }
+}
+
+/// Lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// SHA-512 of a file, streamed.
+pub fn file_hash(path: &Path) -> std::io::Result<[u8; 64]> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut h = Sha512::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = reader.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(buf.get(..n).unwrap_or(&[]));
+    }
+    Ok(h.finalize().into())
+}
+
+fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
+    out.write_all(&(bytes.len() as u32).to_le_bytes())?;
+    out.write_all(bytes)
+}
+
+/// Reads one length-prefixed frame; `None` at a clean end.
+fn read_frame(input: &mut impl Read, file: &str) -> Result<Option<Vec<u8>>, RecordError> {
+    let mut len = [0u8; 4];
+    let mut got = 0;
+    while got < 4 {
+        let n = input
+            .read(len.get_mut(got..).unwrap_or(&mut []))
+            .map_err(io(file))?;
+        if n == 0 {
+            return if got == 0 {
+                Ok(None)
+            } else {
+                Err(RecordError::Decode {
+                    file: file.into(),
+                    error: DecodeError::Length {
+                        what: "frame",
+                        expected: "4-byte length",
+                        actual: got,
+                    },
+                })
+            };
+        }
+        got += n;
+    }
+    let len = u32::from_le_bytes(len);
+    if len > 64 << 20 {
+        return Err(RecordError::Decode {
+            file: file.into(),
+            error: DecodeError::TooLarge {
+                what: "frame",
+                max: 64 << 20,
+                actual: u64::from(len),
+            },
+        });
+    }
+    let mut frame = vec![0u8; len as usize];
+    input.read_exact(&mut frame).map_err(io(file))?;
+    Ok(Some(frame))
+}
+
+/// What goes into a record besides the board file.
+pub struct RecordParts<'a> {
+    /// The election context (manifest, ceremony outcome, credentials).
+    pub context: &'a ElectionContext,
+    /// The ceremony's public transcript.
+    pub ceremony: &'a CeremonyTranscript,
+    /// The board file.
+    pub board: &'a Path,
+    /// Challenged ballots with their revealed seeds.
+    pub challenged: &'a [(Ballot, [u8; 32])],
+    /// The encrypted tally.
+    pub tally: &'a EncryptedTally,
+    /// The decryption shares.
+    pub shares: &'a [DecryptionShare],
+    /// The results.
+    pub results: &'a ElectionResults,
+}
+
+/// Writes a record into `dir` (created if needed); `record.json` is written last, so a record
+/// with an index is complete.
+///
+/// # Errors
+/// [`RecordError::Io`].
+pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, RecordError> {
+    std::fs::create_dir_all(dir).map_err(io("record directory"))?;
+    let put = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).map_err(io(name));
+    put(
+        files::MANIFEST,
+        parts.context.manifest().to_json().as_bytes(),
+    )?;
+    put(files::CEREMONY, &parts.ceremony.to_bytes())?;
+    put(files::CREDENTIALS, &parts.context.credentials().to_bytes())?;
+    std::fs::copy(parts.board, dir.join(files::BOARD)).map_err(io(files::BOARD))?;
+    {
+        let mut out = BufWriter::new(
+            File::create(dir.join(files::CHALLENGED)).map_err(io(files::CHALLENGED))?,
+        );
+        for (ballot, seed) in parts.challenged {
+            let mut frame = ballot.to_bytes();
+            frame.extend_from_slice(seed);
+            write_frame(&mut out, &frame).map_err(io(files::CHALLENGED))?;
+        }
+        out.flush().map_err(io(files::CHALLENGED))?;
+    }
+    put(files::TALLY, &parts.tally.to_bytes())?;
+    {
+        let mut out =
+            BufWriter::new(File::create(dir.join(files::SHARES)).map_err(io(files::SHARES))?);
+        for share in parts.shares {
+            write_frame(&mut out, &share.to_bytes()).map_err(io(files::SHARES))?;
+        }
+        out.flush().map_err(io(files::SHARES))?;
+    }
+    let results = serde_json::to_string_pretty(parts.results).map_err(|e| RecordError::Json {
+        file: files::RESULTS.into(),
+        message: e.to_string(),
+    })?;
+    put(files::RESULTS, results.as_bytes())?;
+    let mut hashes = BTreeMap::new();
+    for name in files::ALL {
+        hashes.insert(
+            name.to_string(),
+            to_hex(&file_hash(&dir.join(name)).map_err(io(name))?),
+        );
+    }
+    let head = {
+        let mut reader = BoardReader::new(BufReader::new(
+            File::open(dir.join(files::BOARD)).map_err(io(files::BOARD))?,
+        ))
+        .map_err(|e| RecordError::Io {
+            file: files::BOARD.into(),
+            error: std::io::Error::other(e.to_string()),
+        })?;
+        while reader
+            .next_checked()
+            .map_err(|e| RecordError::Io {
+                file: files::BOARD.into(),
+                error: std::io::Error::other(e.to_string()),
+            })?
+            .is_some()
+        {}
+        *reader.head()
+    };
+    let index = RecordIndex {
+        version: RECORD_VERSION,
+        election_id: parts.context.manifest().election_id.clone(),
+        election_hash: to_hex(parts.context.hash()),
+        board_head: to_hex(&head),
+        files: hashes,
+    };
+    let json = serde_json::to_string_pretty(&index).map_err(|e| RecordError::Json {
+        file: files::INDEX.into(),
+        message: e.to_string(),
+    })?;
+    put(files::INDEX, json.as_bytes())?;
+    Ok(index)
+}
+
+/// A record directory opened for reading. Each part is read on demand; the board, challenged
+/// ballots and shares are streamed.
+#[derive(Debug)]
+pub struct Record {
+    dir: PathBuf,
+    index: RecordIndex,
+}
+
+impl Record {
+    /// Opens a record: reads and checks `record.json` (version, no unknown fields).
+    ///
+    /// # Errors
+    /// [`RecordError`] for a missing or unreadable index, or an unsupported version.
+    pub fn open(dir: &Path) -> Result<Self, RecordError> {
+        let text = std::fs::read_to_string(dir.join(files::INDEX)).map_err(io(files::INDEX))?;
+        // Read the version first, so that a future format is reported as such.
+        let version = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| v.get("version").and_then(serde_json::Value::as_u64));
+        if let Some(v) = version {
+            if v != u64::from(RECORD_VERSION) {
+                return Err(RecordError::UnsupportedVersion {
+                    version: u32::try_from(v).unwrap_or(u32::MAX),
+                });
+            }
+        }
+        let index: RecordIndex = serde_json::from_str(&text).map_err(|e| RecordError::Json {
+            file: files::INDEX.into(),
+            message: e.to_string(),
+        })?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            index,
+        })
+    }
+
+    /// The index.
+    pub fn index(&self) -> &RecordIndex {
+        &self.index
+    }
+
+    /// The path of one of the record's files.
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.join(name)
+    }
+
+    fn read(&self, name: &str) -> Result<Vec<u8>, RecordError> {
+        std::fs::read(self.path(name)).map_err(io(name))
+    }
+
+    /// The manifest.
+    ///
+    /// # Errors
+    /// [`RecordError`] if unreadable or invalid.
+    pub fn manifest(&self) -> Result<Manifest, RecordError> {
+        let text =
+            String::from_utf8(self.read(files::MANIFEST)?).map_err(|_| RecordError::Json {
+                file: files::MANIFEST.into(),
+                message: "not UTF-8".into(),
+            })?;
+        Manifest::from_json(&text).map_err(|e| RecordError::Json {
+            file: files::MANIFEST.into(),
+            message: e.to_string(),
+        })
+    }
+
+    /// The ceremony transcript.
+    ///
+    /// # Errors
+    /// [`RecordError`] if unreadable or not canonical.
+    pub fn ceremony(&self) -> Result<CeremonyTranscript, RecordError> {
+        CeremonyTranscript::from_bytes(&self.read(files::CEREMONY)?).map_err(|error| {
+            RecordError::Decode {
+                file: files::CEREMONY.into(),
+                error,
+            }
+        })
+    }
+
+    /// The credential list.
+    ///
+    /// # Errors
+    /// [`RecordError`] if unreadable or not canonical.
+    pub fn credentials(&self) -> Result<CredentialList, RecordError> {
+        CredentialList::from_bytes(&self.read(files::CREDENTIALS)?).map_err(|e| match e {
+            super::credentials::CredentialError::Decode(error) => RecordError::Decode {
+                file: files::CREDENTIALS.into(),
+                error,
+            },
+            other => RecordError::Decode {
+                file: files::CREDENTIALS.into(),
+                error: DecodeError::Malformed {
+                    what: "credential list",
+                    reason: if matches!(
+                        other,
+                        super::credentials::CredentialError::Duplicate { .. }
+                    ) {
+                        "duplicate credential"
+                    } else {
+                        "invalid"
+                    },
+                },
+            },
+        })
+    }
+
+    /// A streaming reader over the board.
+    ///
+    /// # Errors
+    /// [`RecordError`] if the file is missing or not a board.
+    pub fn board(&self) -> Result<BoardReader<BufReader<File>>, RecordError> {
+        let file = File::open(self.path(files::BOARD)).map_err(io(files::BOARD))?;
+        BoardReader::new(BufReader::new(file)).map_err(|e| RecordError::Io {
+            file: files::BOARD.into(),
+            error: std::io::Error::other(e.to_string()),
+        })
+    }
+
+    /// Streams the challenged ballots with their seeds to `each`.
+    ///
+    /// # Errors
+    /// [`RecordError`] for an unreadable or malformed stream, or what `each` returns.
+    pub fn for_each_challenged(
+        &self,
+        mut each: impl FnMut(usize, Result<(Ballot, [u8; 32]), RecordError>) -> Result<(), RecordError>,
+    ) -> Result<(), RecordError> {
+        let mut input = BufReader::new(
+            File::open(self.path(files::CHALLENGED)).map_err(io(files::CHALLENGED))?,
+        );
+        let mut i = 0;
+        while let Some(frame) = read_frame(&mut input, files::CHALLENGED)? {
+            let parsed = match frame.len().checked_sub(32) {
+                Some(split) => {
+                    let (ballot, seed) = frame.split_at(split);
+                    let mut s = [0u8; 32];
+                    s.copy_from_slice(seed);
+                    Ballot::from_bytes(ballot)
+                        .map(|b| (b, s))
+                        .map_err(|e| RecordError::Decode {
+                            file: files::CHALLENGED.into(),
+                            error: match e {
+                                super::ballot::BallotError::Decode(d) => d,
+                                _ => DecodeError::Malformed {
+                                    what: "challenged ballot",
+                                    reason: "invalid",
+                                },
+                            },
+                        })
+                }
+                None => Err(RecordError::Decode {
+                    file: files::CHALLENGED.into(),
+                    error: DecodeError::Length {
+                        what: "challenged ballot",
+                        expected: "ballot + 32",
+                        actual: frame.len(),
+                    },
+                }),
+            };
+            each(i, parsed)?;
+            i += 1;
+        }
+        Ok(())
+    }
+
+    /// The encrypted tally's bytes, as recorded.
+    ///
+    /// # Errors
+    /// [`RecordError::Io`].
+    pub fn tally_bytes(&self) -> Result<Vec<u8>, RecordError> {
+        self.read(files::TALLY)
+    }
+
+    /// The decryption shares.
+    ///
+    /// # Errors
+    /// [`RecordError`] for an unreadable or malformed stream.
+    pub fn shares(&self) -> Result<Vec<DecryptionShare>, RecordError> {
+        let mut input =
+            BufReader::new(File::open(self.path(files::SHARES)).map_err(io(files::SHARES))?);
+        let mut out = Vec::new();
+        while let Some(frame) = read_frame(&mut input, files::SHARES)? {
+            out.push(
+                DecryptionShare::from_bytes(&frame).map_err(|error| RecordError::Decode {
+                    file: files::SHARES.into(),
+                    error,
+                })?,
+            );
+        }
+        Ok(out)
+    }
+
+    /// The results.
+    ///
+    /// # Errors
+    /// [`RecordError`] if unreadable or not the results format.
+    pub fn results(&self) -> Result<ElectionResults, RecordError> {
+        serde_json::from_slice(&self.read(files::RESULTS)?).map_err(|e| RecordError::Json {
+            file: files::RESULTS.into(),
+            message: e.to_string(),
+        })
+    }
+}
