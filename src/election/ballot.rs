@@ -626,3 +626,123 @@ impl VerifiedBallot {
         &self.tracker
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript};
+    use crate::election::credentials::CredentialList;
+    use crate::election::manifest::Manifest;
+    use crate::proofs::range::lying_proof_bytes;
+    use curve25519_dalek::scalar::Scalar;
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    fn context(rng: &mut ChaCha20Rng) -> (ElectionContext, Vec<VoterCredential>) {
+        let params = CeremonyParams::new([3; 32], 1, 1).unwrap();
+        let g = crate::ceremony::GuardianIndex::new(1).unwrap();
+        let (s1, h) = part1(&params, g, rng).unwrap();
+        let (_, reveal) = s1.part2(core::slice::from_ref(&h)).unwrap();
+        let outcome = adjudicate(
+            &CeremonyTranscript {
+                params,
+                hashes: vec![h],
+                reveals: vec![reveal],
+                shares: vec![],
+                complaints: vec![],
+            },
+            rng,
+        )
+        .unwrap();
+        let (voters, list) = CredentialList::generate(2, rng);
+        let mut manifest = Manifest::example();
+        manifest.contests.truncate(3); // referendum, 1-of-5, 2-of-8
+        (
+            ElectionContext::new(manifest, outcome, list).unwrap(),
+            voters,
+        )
+    }
+
+    /// A cheating device: encrypts `values` for contest `c` (whatever the rules), makes every
+    /// proof with the lying prover claiming an admissible branch, and signs the result properly.
+    fn cheat(
+        ctx: &ElectionContext,
+        voter: &VoterCredential,
+        contest: usize,
+        values: &[Scalar],
+        rng: &mut ChaCha20Rng,
+    ) -> Ballot {
+        let honest = vec![vec![1, 0], vec![0; 5], vec![0; 8]];
+        let (mut ballot, _) = Ballot::encrypt(ctx, voter, &honest, rng).unwrap();
+        let spec = &ctx.manifest().contests[contest];
+        let key = ctx.encryption_key();
+        let mut cts = Vec::new();
+        let mut openings = Vec::new();
+        let mut proofs = Vec::new();
+        for (o, v) in values.iter().enumerate() {
+            let r = Scalar::random(rng);
+            let g = curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
+            let ct = Ciphertext::from_points(g * r, g * v + key.public().as_point() * r);
+            // The lying prover needs a u64 "value"; it claims branch 1 (or 0 for a zero).
+            let opening = Opening::new(1, r);
+            let bytes = lying_proof_bytes(
+                &mut ctx.option_transcript(&ballot.ballot_id, voter.public(), contest, o),
+                key,
+                &[ct],
+                &opening,
+                0..=spec.option_limit,
+                false,
+                1,
+                rng,
+            );
+            proofs.push(RangeProof::from_bytes(&bytes).unwrap());
+            cts.push(Ciphertext::from_bytes(&ct.to_bytes()).unwrap());
+            openings.push(opening);
+        }
+        let total = Opening::sum(&openings).unwrap();
+        let limit = lying_proof_bytes(
+            &mut ctx.limit_transcript(&ballot.ballot_id, voter.public(), contest),
+            key,
+            &cts,
+            &total,
+            spec.min_selections..=spec.max_selections,
+            true,
+            spec.max_selections - spec.min_selections,
+            rng,
+        );
+        ballot.contests[contest] = EncryptedContest {
+            ciphertexts: cts,
+            proofs,
+            limit: SelectionLimitProof::from_bytes(&limit).unwrap(),
+        };
+        let body_hash = ballot.body_hash();
+        ballot.signature =
+            SchnorrProof::prove(&mut ctx.signature_transcript(&body_hash), &voter.0, rng);
+        ballot
+    }
+
+    #[test]
+    fn ballots_from_a_cheating_device_are_refused() {
+        let mut rng = ChaCha20Rng::seed_from_u64(9);
+        let (ctx, voters) = context(&mut rng);
+        let s = |v: u64| Scalar::from(v);
+        let minus_one = -Scalar::ONE;
+        let cases: Vec<(usize, Vec<Scalar>)> = vec![
+            (0, vec![s(2), s(0)]),                   // σ = 2 in a yes/no referendum
+            (0, vec![minus_one, s(1)]),              // σ = -1 (ℓ - 1) beside a yes: sums to 0 …
+            (1, vec![s(1), s(1), s(0), s(0), s(0)]), // two candidates in a 1-of-5 race
+            (2, vec![s(1), s(1), s(1), s(0), s(0), s(0), s(0), s(0)]), // three of "up to two"
+        ];
+        for (contest, values) in cases {
+            let ballot = cheat(&ctx, &voters[0], contest, &values, &mut rng);
+            let bytes = ballot.to_bytes();
+            let decoded = Ballot::from_bytes(&bytes).unwrap();
+            let err = decoded.verify(&ctx, &mut rng).unwrap_err();
+            assert!(
+                matches!(err, BallotError::InvalidProof { contest: c, .. } if c == contest),
+                "{values:?}: {err}"
+            );
+        }
+    }
+}

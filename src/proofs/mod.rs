@@ -15,7 +15,7 @@
 
 mod batch;
 mod chaum_pedersen;
-mod range;
+pub(crate) mod range;
 mod schnorr;
 
 pub use batch::BatchVerifier;

@@ -567,6 +567,50 @@ impl RangeProof {
     }
 }
 
+/// Test-only: a *lying* prover that runs the honest steps but claims branch `claimed` whatever
+/// the opening's value, so that tests elsewhere in the crate (ballots from a cheating device)
+/// can show that its proofs never verify.
+#[cfg(test)]
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn lying_proof_bytes<R: RngCore + CryptoRng>(
+    transcript: &mut Transcript,
+    key: &EncryptionKey,
+    ciphertexts: &[Ciphertext],
+    opening: &Opening,
+    range: RangeInclusive<u64>,
+    limit: bool,
+    claimed: u64,
+    rng: &mut R,
+) -> Vec<u8> {
+    let (min, max) = bounds(&range);
+    let kind = if limit {
+        ProofKind::SelectionLimit
+    } else {
+        ProofKind::Range
+    };
+    let statement = Statement {
+        kind,
+        public: key.public(),
+        min,
+        max,
+    };
+    let n = (max - min + 1) as usize;
+    match Disjunctive::prove_branch(
+        transcript,
+        &statement,
+        key,
+        Source::Given(ciphertexts),
+        ciphertexts.len(),
+        n,
+        opening,
+        claimed,
+        rng,
+    ) {
+        Ok((_, proof)) => proof.to_bytes(),
+        Err(_) => Vec::new(),
+    }
+}
+
 impl SelectionLimitProof {
     /// Proves that the sum of `ciphertexts` (opened by `openings`, in the same order) encrypts a
     /// value in `limits`.
