@@ -265,3 +265,40 @@ fn garbage_and_truncated_ballots_are_refused() {
     assert!(Ballot::from_bytes(&version).is_err());
     assert!(Ballot::from_bytes(&[0xff; 300]).is_err());
 }
+
+#[test]
+fn many_ballots_verify_in_one_batch_and_each_gets_its_verdict() {
+    let mut e = election(7);
+    let mut ballots: Vec<Ballot> = (0..12)
+        .map(|i| {
+            Ballot::encrypt(&e.context, &e.voters[i % 5], &choices(), &mut e.rng)
+                .unwrap()
+                .0
+        })
+        .collect();
+    // Ballot 4: a proof byte flipped; ballot 9: the signature of ballot 8.
+    let mut bytes = ballots[4].to_bytes();
+    let at = bytes.len() - 200;
+    bytes[at] ^= 1;
+    ballots[4] = Ballot::from_bytes(&bytes).unwrap_or_else(|_| ballots[4].clone());
+    let mut nine = ballots[9].to_bytes();
+    let eight = ballots[8].to_bytes();
+    let n = nine.len();
+    nine[n - 64..].copy_from_slice(&eight[n - 64..]);
+    ballots[9] = Ballot::from_bytes(&nine).unwrap();
+    let verdicts = Ballot::verify_batch(ballots, &e.context, &mut e.rng);
+    for (i, v) in verdicts.iter().enumerate() {
+        match i {
+            // The signature covers the body, so it fails first (it is queued first).
+            4 => assert!(
+                matches!(
+                    v,
+                    Err(BallotError::InvalidSignature | BallotError::InvalidProof { .. })
+                ),
+                "{v:?}"
+            ),
+            9 => assert_eq!(v.as_ref().err(), Some(&BallotError::InvalidSignature)),
+            _ => assert!(v.is_ok(), "ballot {i}: {v:?}"),
+        }
+    }
+}

@@ -434,14 +434,16 @@ impl Ballot {
         })
     }
 
-    /// Queues every check of this ballot into `batch`: shape against the manifest, credential on
-    /// the list (checked now), the signature and every proof. Returns what each queued proof
-    /// is, in queue order, for naming failures.
+    /// Queues every check of this ballot into `batch`: shape against the manifest (including
+    /// every proof's number of branches) and credential on the list are checked now, before
+    /// anything is queued; then the signature and every proof are queued. Returns, for each
+    /// queued item, its queue position and what it is (`(usize::MAX, None)` for the signature).
+    #[allow(clippy::type_complexity)]
     pub(crate) fn queue<R: RngCore + CryptoRng>(
         &self,
         context: &ElectionContext,
         batch: &mut BatchVerifier<R>,
-    ) -> Result<Vec<(usize, Option<usize>)>, BallotError> {
+    ) -> Result<Vec<(usize, (usize, Option<usize>))>, BallotError> {
         let manifest = context.manifest();
         if self.contests.len() != manifest.contests.len() {
             return Err(BallotError::Shape {
@@ -456,22 +458,39 @@ impl Ballot {
                     reason: "wrong number of options",
                 });
             }
+            let option_branches = spec.option_limit.saturating_add(1);
+            if contest
+                .proofs
+                .iter()
+                .any(|p| p.branches() as u64 != option_branches)
+            {
+                return Err(BallotError::Shape {
+                    reason: "a range proof has the wrong number of branches",
+                });
+            }
+            if contest.limit.branches() as u64 != spec.max_selections - spec.min_selections + 1 {
+                return Err(BallotError::Shape {
+                    reason: "a selection-limit proof has the wrong number of branches",
+                });
+            }
         }
         if !context.credentials().contains(&self.credential) {
             return Err(BallotError::UnknownCredential);
         }
         let mut owners = Vec::new();
         let body_hash = self.body_hash();
-        batch.queue_schnorr(
+        let position = batch.queue_schnorr(
             &mut context.signature_transcript(&body_hash),
             &self.signature,
             &self.credential,
         );
-        owners.push((usize::MAX, None));
+        owners.push((position, (usize::MAX, None)));
         let public = context.public_key();
+        // With the shapes checked above, queueing cannot fail; should it, the error is reported
+        // and `owners` still maps exactly the positions that were queued.
         for (c, (contest, spec)) in self.contests.iter().zip(&manifest.contests).enumerate() {
             for (o, (ct, proof)) in contest.ciphertexts.iter().zip(&contest.proofs).enumerate() {
-                batch
+                let position = batch
                     .queue_range(
                         &mut context.option_transcript(&self.ballot_id, &self.credential, c, o),
                         proof,
@@ -484,9 +503,9 @@ impl Ballot {
                         option: Some(o),
                         error,
                     })?;
-                owners.push((c, Some(o)));
+                owners.push((position, (c, Some(o))));
             }
-            batch
+            let position = batch
                 .queue_selection_limit(
                     &mut context.limit_transcript(&self.ballot_id, &self.credential, c),
                     &contest.limit,
@@ -499,7 +518,7 @@ impl Ballot {
                     option: None,
                     error,
                 })?;
-            owners.push((c, None));
+            owners.push((position, (c, None)));
         }
         Ok(owners)
     }
@@ -518,8 +537,9 @@ impl Ballot {
         let owners = self.queue(context, &mut batch)?;
         if let Err(failed) = batch.verify() {
             let first = failed.failures.first().map(|f| (f.index, f.kind));
+            let owner = |i: usize| owners.iter().find(|(p, _)| *p == i).map(|(_, what)| *what);
             return Err(
-                match first.and_then(|(i, kind)| owners.get(i).map(|o| (*o, kind))) {
+                match first.and_then(|(i, kind)| owner(i).map(|o| (o, kind))) {
                     Some(((usize::MAX, _), _)) | None => BallotError::InvalidSignature,
                     Some(((contest, option), kind)) => BallotError::InvalidProof {
                         contest,
@@ -530,6 +550,60 @@ impl Ballot {
             );
         }
         Ok(VerifiedBallot::new_unchecked(self))
+    }
+
+    /// Checks many ballots with one multiscalar multiplication for all their proofs and
+    /// signatures; a failing batch is bisected, so each ballot gets its own verdict.
+    pub fn verify_batch<R: RngCore + CryptoRng>(
+        ballots: Vec<Ballot>,
+        context: &ElectionContext,
+        rng: &mut R,
+    ) -> Vec<Result<VerifiedBallot, BallotError>> {
+        let mut batch = BatchVerifier::new(&mut *rng);
+        // Queue position -> (ballot, what).
+        let mut owners: std::collections::HashMap<usize, (usize, (usize, Option<usize>))> =
+            std::collections::HashMap::new();
+        let mut verdicts: Vec<Option<BallotError>> = Vec::with_capacity(ballots.len());
+        for (b, ballot) in ballots.iter().enumerate() {
+            // A ballot with a statement error is judged now; its queued proofs (if any) stay
+            // in the batch and are checked with the rest, harmlessly.
+            match ballot.queue(context, &mut batch) {
+                Ok(queued) => {
+                    owners.extend(
+                        queued
+                            .into_iter()
+                            .map(|(position, what)| (position, (b, what))),
+                    );
+                    verdicts.push(None);
+                }
+                Err(e) => verdicts.push(Some(e)),
+            }
+        }
+        if let Err(failed) = batch.verify() {
+            for f in &failed.failures {
+                if let Some((b, (contest, option))) = owners.get(&f.index) {
+                    if let Some(slot @ None) = verdicts.get_mut(*b) {
+                        *slot = Some(if *contest == usize::MAX {
+                            BallotError::InvalidSignature
+                        } else {
+                            BallotError::InvalidProof {
+                                contest: *contest,
+                                option: *option,
+                                error: ProofError::Invalid { kind: f.kind },
+                            }
+                        });
+                    }
+                }
+            }
+        }
+        ballots
+            .into_iter()
+            .zip(verdicts)
+            .map(|(ballot, verdict)| match verdict {
+                Some(e) => Err(e),
+                None => Ok(VerifiedBallot::new_unchecked(ballot)),
+            })
+            .collect()
     }
 
     /// Opens a challenged ballot with its revealed seed (variable time: the seed is public once
