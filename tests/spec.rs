@@ -309,3 +309,24 @@ fn ceremony_and_decryption_labels_are_documented() {
         assert!(spec.contains(&row), "docs/ceremony.md lacks the row {row}");
     }
 }
+
+#[test]
+fn ballot_labels_are_documented() {
+    use evote::election::context::labels;
+    let spec = doc("election.md");
+    let constants: &[(&str, &[u8])] = &[
+        ("election::context::labels::BALLOT", labels::BALLOT),
+        ("election::context::labels::SIGNATURE", labels::SIGNATURE),
+        ("election::context::labels::ELECTION", labels::ELECTION),
+        ("election::context::labels::BALLOT_ID", labels::BALLOT_ID),
+        ("election::context::labels::CREDENTIAL", labels::CREDENTIAL),
+        ("election::context::labels::CONTEST", labels::CONTEST),
+        ("election::context::labels::OPTION", labels::OPTION),
+        ("election::context::labels::LIMIT", labels::LIMIT),
+        ("election::context::labels::BODY", labels::BODY),
+    ];
+    for (name, value) in constants {
+        let row = format!("| `{name}` | `{}` |", std::str::from_utf8(value).unwrap());
+        assert!(spec.contains(&row), "docs/election.md lacks the row {row}");
+    }
+}
