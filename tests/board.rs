@@ -333,3 +333,51 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
     expected.extend([12, 6, 0, 12]);
     assert_eq!(result.counts, expected);
 }
+
+#[test]
+fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
+    let mut s = setup(7, RevotePolicy::Refused);
+    let path = temp("batch.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let first = vote(&mut s, 0, true);
+    board.append(&s.context, &first, &mut s.rng).unwrap();
+    let mut batch: Vec<Vec<u8>> = (1..5).map(|v| vote(&mut s, v, v % 2 == 0)).collect();
+    batch.push(batch[1].clone()); // 4: a duplicate within the batch
+    let mut bad = vote(&mut s, 5, true);
+    let at = bad.len() - 100;
+    bad[at] ^= 1;
+    batch.push(bad); // 5: invalid
+    batch.push(vote(&mut s, 0, false)); // 6: a revote, refused by this manifest
+    batch.push(vote(&mut s, 2, false)); // 7: a revote of a voter earlier in this batch
+    let results = board.append_many(&s.context, &batch, &mut s.rng).unwrap();
+    let entries: Vec<Option<u64>> = results
+        .iter()
+        .map(|r| r.as_ref().ok().map(|x| x.entry))
+        .collect();
+    assert_eq!(
+        entries,
+        vec![Some(2), Some(3), Some(4), Some(5), None, None, None, None]
+    );
+    assert!(matches!(
+        results[4],
+        Err(BoardError::Duplicate { entry: 3 })
+    ));
+    assert!(matches!(results[5], Err(BoardError::Ballot(_))));
+    assert!(matches!(
+        results[6],
+        Err(BoardError::RevoteRefused { entry: 1 })
+    ));
+    assert!(matches!(
+        results[7],
+        Err(BoardError::RevoteRefused { entry: 3 })
+    ));
+    let last_head = results[3].as_ref().unwrap().head;
+    assert_eq!(board.head(), &last_head);
+    drop(board);
+    let reopened = BallotBoard::open(&path, &s.context).unwrap();
+    assert_eq!(reopened.entries(), 5);
+    assert_eq!(reopened.head(), &last_head);
+    for r in results.iter().flatten() {
+        assert_eq!(verify_extension(&r.head, &path).unwrap().0, r.entry);
+    }
+}

@@ -26,7 +26,7 @@ use std::path::{Path, PathBuf};
 use rand_core::{CryptoRng, RngCore};
 use sha2::{Digest, Sha512};
 
-use super::ballot::{Ballot, BallotError};
+use super::ballot::{Ballot, BallotError, VerifiedBallot};
 use super::context::ElectionContext;
 use super::manifest::RevotePolicy;
 use crate::ciphertext::Ciphertext;
@@ -136,6 +136,25 @@ pub struct Receipt {
     pub tracker: [u8; 64],
     /// The board's head after this entry.
     pub head: [u8; 64],
+}
+
+/// The first 16 bytes of every ciphertext's `alpha` in a ballot: the keys of the replay index.
+fn alpha_keys(ballot: &Ballot) -> Vec<[u8; 16]> {
+    ballot
+        .contests()
+        .iter()
+        .flat_map(|c| c.ciphertexts())
+        .map(|ct| {
+            let mut key = [0u8; 16];
+            key.copy_from_slice(
+                ct.compressed()[0]
+                    .as_bytes()
+                    .get(..16)
+                    .unwrap_or(&[0u8; 16]),
+            );
+            key
+        })
+        .collect()
 }
 
 fn genesis(election: &[u8; 64]) -> [u8; 64] {
@@ -453,17 +472,8 @@ impl BallotBoard {
         self.trackers
             .insert(super::ballot::tracker_of(bytes), number);
         self.ballot_ids.insert(*ballot.id(), number);
-        for contest in ballot.contests() {
-            for ct in contest.ciphertexts() {
-                let mut key = [0u8; 16];
-                key.copy_from_slice(
-                    ct.compressed()[0]
-                        .as_bytes()
-                        .get(..16)
-                        .unwrap_or(&[0u8; 16]),
-                );
-                self.alphas.entry(key).or_insert(number);
-            }
+        for key in alpha_keys(ballot) {
+            self.alphas.entry(key).or_insert(number);
         }
         self.casts
             .entry(ballot.credential().to_bytes())
@@ -505,49 +515,13 @@ impl BallotBoard {
         bytes: &[u8],
         rng: &mut R,
     ) -> Result<Receipt, BoardError> {
-        if self.closed {
-            return Err(BoardError::Closed);
-        }
         if context.hash() != &self.election {
             return Err(BoardError::WrongBoard {
                 reason: "the board belongs to another election",
             });
         }
-        let ballot = Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?;
-        let tracker = super::ballot::tracker_of(bytes);
-        if let Some(&entry) = self.trackers.get(&tracker) {
-            return Err(BoardError::Duplicate { entry });
-        }
-        if let Some(&entry) = self.ballot_ids.get(ballot.id()) {
-            return Err(BoardError::BallotIdReused { entry });
-        }
-        for contest in ballot.contests() {
-            for ct in contest.ciphertexts() {
-                let mut key = [0u8; 16];
-                key.copy_from_slice(
-                    ct.compressed()[0]
-                        .as_bytes()
-                        .get(..16)
-                        .unwrap_or(&[0u8; 16]),
-                );
-                if let Some(&entry) = self.alphas.get(&key) {
-                    return Err(BoardError::ReplayedCiphertext { entry });
-                }
-            }
-        }
-        if self.policy == RevotePolicy::Refused {
-            if let Some(&entry) = self
-                .casts
-                .get(ballot.credential().as_bytes())
-                .and_then(|c| c.first())
-            {
-                return Err(BoardError::RevoteRefused { entry });
-            }
-        }
-        let verified = ballot
-            .clone()
-            .verify(context, rng)
-            .map_err(BoardError::Ballot)?;
+        let ballot = self.precheck(bytes)?;
+        let verified = ballot.verify(context, rng).map_err(BoardError::Ballot)?;
         let number = self.entries + 1;
         let mut payload = Vec::with_capacity(9 + bytes.len());
         payload.extend_from_slice(&number.to_le_bytes());
@@ -562,6 +536,163 @@ impl BallotBoard {
             tracker: *verified.tracker(),
             head,
         })
+    }
+
+    /// The checks of [`BallotBoard::append`] that need no proof: closed board, decoding,
+    /// duplicates, reused ids and ciphertexts, refused revotes — against the board so far.
+    fn precheck(&self, bytes: &[u8]) -> Result<Ballot, BoardError> {
+        if self.closed {
+            return Err(BoardError::Closed);
+        }
+        let ballot = Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?;
+        if let Some(&entry) = self.trackers.get(&super::ballot::tracker_of(bytes)) {
+            return Err(BoardError::Duplicate { entry });
+        }
+        if let Some(&entry) = self.ballot_ids.get(ballot.id()) {
+            return Err(BoardError::BallotIdReused { entry });
+        }
+        for key in alpha_keys(&ballot) {
+            if let Some(&entry) = self.alphas.get(&key) {
+                return Err(BoardError::ReplayedCiphertext { entry });
+            }
+        }
+        if self.policy == RevotePolicy::Refused {
+            if let Some(&entry) = self
+                .casts
+                .get(ballot.credential().as_bytes())
+                .and_then(|c| c.first())
+            {
+                return Err(BoardError::RevoteRefused { entry });
+            }
+        }
+        Ok(ballot)
+    }
+
+    /// Accepts many ballots at once: the same checks as [`BallotBoard::append`], but every
+    /// proof and signature of the batch in one multiscalar multiplication, and one `fsync` for
+    /// all accepted entries before any receipt is returned. Ballots are taken in order; one
+    /// that conflicts with an earlier accepted ballot of the same batch (same tracker or id, a
+    /// shared ciphertext, a refused revote) is refused as it would be one at a time.
+    ///
+    /// Returns one result per ballot, in order.
+    ///
+    /// # Errors
+    /// An I/O error writing the batch refuses the whole batch (nothing is acknowledged).
+    pub fn append_many<R: RngCore + CryptoRng>(
+        &mut self,
+        context: &ElectionContext,
+        ballots: &[Vec<u8>],
+        rng: &mut R,
+    ) -> Result<Vec<Result<Receipt, BoardError>>, BoardError> {
+        if context.hash() != &self.election {
+            return Err(BoardError::WrongBoard {
+                reason: "the board belongs to another election",
+            });
+        }
+        let mut results: Vec<Option<Result<Receipt, BoardError>>> =
+            Vec::with_capacity(ballots.len());
+        let mut candidates = Vec::new();
+        let mut positions = Vec::new();
+        for (i, bytes) in ballots.iter().enumerate() {
+            match self.precheck(bytes) {
+                Ok(ballot) => {
+                    candidates.push(ballot);
+                    positions.push(i);
+                    results.push(None);
+                }
+                Err(e) => results.push(Some(Err(e))),
+            }
+        }
+        let verdicts = Ballot::verify_batch(candidates, context, rng);
+        // In order: refuse conflicts among this batch's verified ballots, then stage the rest.
+        let mut batch_trackers: HashMap<[u8; 64], u64> = HashMap::new();
+        let mut batch_ids: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut batch_alphas: HashMap<[u8; 16], u64> = HashMap::new();
+        let mut batch_casts: HashMap<[u8; 32], u64> = HashMap::new();
+        let mut staged: Vec<(usize, VerifiedBallot, u64, [u8; 64])> = Vec::new();
+        let mut record = Vec::new();
+        let mut head = self.head;
+        let mut number = self.entries;
+        for (verdict, i) in verdicts.into_iter().zip(positions) {
+            let verified = match verdict {
+                Ok(v) => v,
+                Err(e) => {
+                    if let Some(slot) = results.get_mut(i) {
+                        *slot = Some(Err(BoardError::Ballot(e)));
+                    }
+                    continue;
+                }
+            };
+            let ballot = verified.ballot();
+            let keys = alpha_keys(ballot);
+            let conflict = if let Some(&entry) = batch_trackers.get(verified.tracker()) {
+                Some(BoardError::Duplicate { entry })
+            } else if let Some(&entry) = batch_ids.get(ballot.id()) {
+                Some(BoardError::BallotIdReused { entry })
+            } else if let Some(&entry) = keys.iter().find_map(|k| batch_alphas.get(k)) {
+                Some(BoardError::ReplayedCiphertext { entry })
+            } else if self.policy == RevotePolicy::Refused {
+                batch_casts
+                    .get(ballot.credential().as_bytes())
+                    .map(|&entry| BoardError::RevoteRefused { entry })
+            } else {
+                None
+            };
+            if let Some(e) = conflict {
+                if let Some(slot) = results.get_mut(i) {
+                    *slot = Some(Err(e));
+                }
+                continue;
+            }
+            number += 1;
+            batch_trackers.insert(*verified.tracker(), number);
+            batch_ids.insert(*ballot.id(), number);
+            for k in keys {
+                batch_alphas.insert(k, number);
+            }
+            batch_casts.insert(ballot.credential().to_bytes(), number);
+            let bytes = ballots.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            let mut payload = Vec::with_capacity(9 + bytes.len());
+            payload.extend_from_slice(&number.to_le_bytes());
+            payload.push(KIND_BALLOT);
+            payload.extend_from_slice(bytes);
+            head = chain(&head, &payload);
+            record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+            record.extend_from_slice(&payload);
+            record.extend_from_slice(&head);
+            staged.push((i, verified, number, head));
+        }
+        if !staged.is_empty() {
+            let written = self
+                .file
+                .write_all(&record)
+                .and_then(|()| self.file.sync_data());
+            if let Err(e) = written {
+                // Leave no partial entries behind; nothing of this batch is acknowledged.
+                let _ = self.file.set_len(self.end);
+                let _ = self.file.seek(SeekFrom::Start(self.end));
+                return Err(e.into());
+            }
+            self.end += record.len() as u64;
+        }
+        // Durable: now index and acknowledge.
+        for (i, verified, n, entry_head) in staged {
+            let bytes = ballots.get(i).map(Vec::as_slice).unwrap_or(&[]);
+            self.index(verified.ballot(), bytes, n);
+            if let Some(slot) = results.get_mut(i) {
+                *slot = Some(Ok(Receipt {
+                    entry: n,
+                    tracker: *verified.tracker(),
+                    head: entry_head,
+                }));
+            }
+        }
+        self.head = head;
+        self.entries = number;
+        Ok(results
+            .into_iter()
+            .map(|r| r.unwrap_or(Err(BoardError::Closed)))
+            .collect())
     }
 
     /// Closes the board durably: no ballot is accepted afterwards, even after a restart.
