@@ -675,6 +675,15 @@ fn hash_body(body: &[u8]) -> [u8; 64] {
     h.finalize().into()
 }
 
+/// The credential bytes of an encoded ballot, read without decoding the rest (for a pass over a
+/// board that only needs to know who cast what). `None` if the header is not a ballot's.
+pub(crate) fn peek_credential(bytes: &[u8]) -> Option<[u8; 32]> {
+    if bytes.first() != Some(&BALLOT_VERSION) || bytes.get(1) != Some(&KIND_BALLOT) {
+        return None;
+    }
+    bytes.get(34..66).and_then(|c| c.try_into().ok())
+}
+
 /// `SHA-512("evote/tracker/v1" ‖ ballot encoding)`.
 pub(crate) fn tracker_of(bytes: &[u8]) -> [u8; 64] {
     let mut h = Sha512::new();
