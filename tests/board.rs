@@ -381,3 +381,122 @@ fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
         assert_eq!(verify_extension(&r.head, &path).unwrap().0, r.entry);
     }
 }
+
+/// The writer half of `a_killed_writer_loses_no_acknowledged_ballot`: run as a child process of
+/// this test binary, it appends ballots forever and prints each acknowledged entry number.
+#[test]
+#[ignore = "run only as the child process of a_killed_writer_loses_no_acknowledged_ballot"]
+fn board_writer_child() {
+    use std::io::Write as _;
+    let Some(path) = std::env::var_os("EVOTE_BOARD_WRITER") else {
+        return;
+    };
+    let mut s = setup_with(8, RevotePolicy::LastCounts, referendum());
+    let path = PathBuf::from(path);
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut out = std::io::stdout();
+    for i in 0.. {
+        let b = vote(&mut s, i % 6, i % 2 == 0);
+        let receipt = board.append(&s.context, &b, &mut s.rng).unwrap();
+        writeln!(
+            out,
+            "ack {} {}",
+            receipt.entry,
+            evote::election::record::to_hex(&receipt.head)
+        )
+        .unwrap();
+        out.flush().unwrap();
+    }
+}
+
+#[test]
+fn a_killed_writer_loses_no_acknowledged_ballot() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    let s = setup_with(8, RevotePolicy::LastCounts, referendum());
+    for round in 0..3 {
+        let path = temp(&format!("killed-{round}.board"));
+        let mut child = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--ignored",
+                "--exact",
+                "board_writer_child",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env("EVOTE_BOARD_WRITER", &path)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let mut acknowledged = Vec::new();
+        // Kill it at a different moment each round, mid-stream.
+        while acknowledged.len() < 3 + 4 * round {
+            let line = lines.next().unwrap().unwrap();
+            if let Some(rest) = line.strip_prefix("ack ") {
+                let (n, head) = rest.split_once(' ').unwrap();
+                acknowledged.push((n.parse::<u64>().unwrap(), head.to_string()));
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let board = BallotBoard::open(&path, &s.context).unwrap();
+        let (last, _) = acknowledged.last().unwrap();
+        assert!(
+            board.entries() >= *last,
+            "round {round}: {} < {last}",
+            board.entries()
+        );
+        // Every acknowledged head is on the recovered board.
+        for (n, head) in &acknowledged {
+            let mut bytes = [0u8; 64];
+            for (i, b) in bytes.iter_mut().enumerate() {
+                *b = u8::from_str_radix(&head[2 * i..2 * i + 2], 16).unwrap();
+            }
+            assert_eq!(verify_extension(&bytes, &path).unwrap().0, *n);
+        }
+    }
+}
+
+#[test]
+fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
+    let mut s = setup_with(9, RevotePolicy::LastCounts, referendum());
+    let path = temp("omit.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut cast = Vec::new();
+    for v in 0..5 {
+        let b = vote(&mut s, v, true);
+        board.append(&s.context, &b, &mut s.rng).unwrap();
+        cast.push(b);
+    }
+    drop(board);
+    let recomputed = tally(&path, &s.context, &mut s.rng).unwrap();
+    // A server that leaves ballot 2 out of the tally it hands the guardians.
+    let partial = {
+        let p = temp("omit-partial.board");
+        let mut fake = BallotBoard::create(&p, &s.context).unwrap();
+        for (i, b) in cast.iter().enumerate() {
+            if i != 2 {
+                fake.append(&s.context, b, &mut s.rng).unwrap();
+            }
+        }
+        drop(fake);
+        tally(&p, &s.context, &mut s.rng).unwrap()
+    };
+    assert_eq!(recomputed.ballots(), 5);
+    assert_eq!(partial.ballots(), 4);
+    assert_ne!(partial.to_bytes(), recomputed.to_bytes());
+    assert_ne!(partial.digest(), recomputed.digest());
+    // Shares made for the partial tally do not combine for the recomputed one.
+    let shares: Vec<_> = s
+        .keys
+        .iter()
+        .take(2)
+        .map(|k| {
+            k.decrypt_tally(s.context.outcome(), &partial, 2, &mut s.rng)
+                .unwrap()
+        })
+        .collect();
+    assert!(combine(s.context.outcome(), &recomputed, &shares, &mut s.rng).is_err());
+}
