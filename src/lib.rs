@@ -24,6 +24,7 @@ pub mod group;
 pub mod keys;
 pub mod proofs;
 pub mod transcript;
+pub mod verify;
 
 pub use ciphertext::{Ciphertext, Opening};
 pub use dlog::DlogTable;

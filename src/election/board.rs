@@ -857,7 +857,7 @@ pub fn tally<R: RngCore + CryptoRng>(
 }
 
 /// `(contest, option)` of every flattened option index.
-fn option_positions(context: &ElectionContext) -> Vec<(usize, usize)> {
+pub(crate) fn option_positions(context: &ElectionContext) -> Vec<(usize, usize)> {
     context
         .manifest()
         .contests

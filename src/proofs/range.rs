@@ -349,7 +349,7 @@ impl Disjunctive {
     }
 
     fn encoded_len(branches: usize) -> usize {
-        128 * branches - 32
+        branches.saturating_mul(128).saturating_sub(32)
     }
 
     fn to_bytes(&self) -> Vec<u8> {

@@ -1,0 +1,709 @@
+//! The auditor's verifier: every claim of an election record, checked from the record alone.
+//!
+//! [`verify_record`] runs the numbered checks of `docs/verifier.md` and returns a [`Report`]
+//! with every check's status, how many objects it examined and each failure with its position
+//! and reason. It goes on after a failure whenever later checks can still run, and marks a check
+//! it could not run as `not-run`, never as passed.
+//!
+//! The board is read twice as a stream (first the chain and who cast what, then the ballots),
+//! so memory holds one batch of ballots and small per-ballot indices, not the ballots. Ballots
+//! are decoded and verified in batches of [`BATCH`], one multiscalar multiplication per batch,
+//! with batches spread over all cores (rayon); a failing batch is bisected down to the ballots.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::ceremony::adjudicate;
+use crate::decryption::{combine, TallyAccumulator};
+use crate::election::ballot::{peek_credential, tracker_of, Ballot, BallotError};
+use crate::election::board::{option_bounds, option_positions, Entry};
+use crate::election::manifest::RevotePolicy;
+use crate::election::record::{file_hash, files, to_hex, Record, RecordError};
+use crate::election::{ElectionContext, ElectionResults};
+
+/// One board entry after decoding and verification: its number, its tracker and the ballot (or
+/// why it was refused).
+type Judged = (u64, [u8; 64], Result<Ballot, BallotError>);
+
+/// Ballots decoded and verified together.
+pub const BATCH: usize = 512;
+
+/// A check's outcome.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Status {
+    /// Every object examined passed (and at least one was examined where one is required).
+    Pass,
+    /// At least one object failed.
+    Fail,
+    /// The check could not run (an earlier failure left it nothing to check).
+    NotRun,
+}
+
+/// One failing object.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Failure {
+    /// Where: a file, a board entry, a guardian, a contest.
+    pub at: String,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// One check's result.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Check {
+    /// Its id, `V1`, `V2`, ...
+    pub id: &'static str,
+    /// What it checks.
+    pub title: &'static str,
+    /// The outcome.
+    pub status: Status,
+    /// How many objects it examined.
+    pub objects: u64,
+    /// The failures (at most [`MAX_LISTED_FAILURES`] listed; `failures_total` counts all).
+    pub failures: Vec<Failure>,
+    /// The number of failures, listed or not.
+    pub failures_total: u64,
+}
+
+/// The most failures listed per check (all are counted).
+pub const MAX_LISTED_FAILURES: usize = 100;
+
+/// The verifier's report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Report {
+    /// The election's id, if the record said.
+    pub election_id: String,
+    /// Every check, in order.
+    pub checks: Vec<Check>,
+    /// Ballots on the board.
+    pub ballots: u64,
+    /// Ballots counted.
+    pub counted: u64,
+}
+
+impl Report {
+    /// Whether every check passed.
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.status == Status::Pass)
+    }
+
+    /// The checks that did not pass.
+    pub fn failed(&self) -> impl Iterator<Item = &Check> {
+        self.checks.iter().filter(|c| c.status != Status::Pass)
+    }
+
+    /// A human summary, one line per check.
+    pub fn summary(&self) -> String {
+        let mut out = format!(
+            "election {}: {} ballots on the board, {} counted\n",
+            self.election_id, self.ballots, self.counted
+        );
+        for c in &self.checks {
+            let status = match c.status {
+                Status::Pass => "pass",
+                Status::Fail => "FAIL",
+                Status::NotRun => "not run",
+            };
+            out.push_str(&format!(
+                "{:>4} {:<8} {:>9} objects  {}\n",
+                c.id, status, c.objects, c.title
+            ));
+            for f in c.failures.iter().take(5) {
+                out.push_str(&format!("               {}: {}\n", f.at, f.reason));
+            }
+            if c.failures_total > 5 {
+                out.push_str(&format!(
+                    "               ... {} failures in all\n",
+                    c.failures_total
+                ));
+            }
+        }
+        out.push_str(if self.passed() {
+            "all checks pass\n"
+        } else {
+            "VERIFICATION FAILED\n"
+        });
+        out
+    }
+}
+
+/// The checks, in order (`docs/verifier.md` describes each).
+pub const CHECKS: [(&str, &str); 15] = [
+    ("V1", "record format version is supported"),
+    ("V2", "every record file is present and matches its hash in record.json"),
+    ("V3", "the manifest is well formed"),
+    ("V4", "the key ceremony adjudicates to a key with at least t qualified guardians"),
+    ("V5", "the credential list is canonical: sorted, unique, valid points"),
+    ("V6", "the recomputed election context hash equals the record's"),
+    ("V7", "the board belongs to this election and its entries chain to the recorded head"),
+    ("V8", "every ballot decodes, fits the manifest, has a listed credential, a valid signature and valid proofs"),
+    ("V9", "ballot ids, trackers and ciphertexts are unique across the board and challenged ballots"),
+    ("V10", "the counted set follows the revoting policy"),
+    ("V11", "challenged ballots verify, open with their seeds and are not cast"),
+    ("V12", "the recomputed encrypted tally equals the record's"),
+    ("V13", "decryption shares come from qualified guardians and their proofs verify; at least t are valid"),
+    ("V14", "the combined decryption gives the recorded results"),
+    ("V15", "the results match the manifest and lie within their bounds"),
+];
+
+struct Builder {
+    checks: Vec<Check>,
+}
+
+impl Builder {
+    fn new() -> Self {
+        Self {
+            checks: CHECKS
+                .iter()
+                .map(|(id, title)| Check {
+                    id,
+                    title,
+                    status: Status::NotRun,
+                    objects: 0,
+                    failures: Vec::new(),
+                    failures_total: 0,
+                })
+                .collect(),
+        }
+    }
+
+    fn check(&mut self, id: &str) -> Option<&mut Check> {
+        self.checks.iter_mut().find(|c| c.id == id)
+    }
+
+    fn objects(&mut self, id: &str, n: u64) {
+        if let Some(c) = self.check(id) {
+            c.objects += n;
+        }
+    }
+
+    fn fail(&mut self, id: &str, at: impl Into<String>, reason: impl Into<String>) {
+        if let Some(c) = self.check(id) {
+            c.failures_total += 1;
+            if c.failures.len() < MAX_LISTED_FAILURES {
+                c.failures.push(Failure {
+                    at: at.into(),
+                    reason: reason.into(),
+                });
+            }
+            c.status = Status::Fail;
+        }
+    }
+
+    /// Marks a check that ran: pass unless it failed; a check that needs objects and examined
+    /// none fails.
+    fn ran(&mut self, id: &str, needs_objects: bool) {
+        if let Some(c) = self.check(id) {
+            if c.status == Status::NotRun {
+                c.status = Status::Pass;
+            }
+            if needs_objects && c.objects == 0 && c.status == Status::Pass {
+                c.status = Status::Fail;
+                c.failures_total += 1;
+                c.failures.push(Failure {
+                    at: "record".into(),
+                    reason: "no object to check".into(),
+                });
+            }
+        }
+    }
+}
+
+/// Progress callbacks for long work: `(phase, done, total)` (total 0 when unknown).
+pub type Progress<'a> = &'a (dyn Fn(&str, u64, u64) + Sync);
+
+/// Verifies the record in `dir`.
+///
+/// # Errors
+/// [`RecordError`] only for unusable input: a missing or unparsable `record.json` or an
+/// unsupported version. Everything else is a failing check in the [`Report`].
+pub fn verify_record<R: RngCore + CryptoRng>(
+    dir: &Path,
+    rng: &mut R,
+    progress: Progress<'_>,
+) -> Result<Report, RecordError> {
+    let record = Record::open(dir)?;
+    let mut b = Builder::new();
+    b.objects("V1", 1);
+    b.ran("V1", true);
+
+    // V2: completeness and file hashes.
+    for name in files::ALL {
+        b.objects("V2", 1);
+        match (
+            record.index().files.get(name),
+            file_hash(&record.path(name)),
+        ) {
+            (None, _) => b.fail("V2", name, "not listed in record.json"),
+            (_, Err(e)) => b.fail("V2", name, format!("missing or unreadable: {e}")),
+            (Some(expected), Ok(found)) if *expected != to_hex(&found) => {
+                b.fail("V2", name, "the file's SHA-512 differs from record.json")
+            }
+            _ => {}
+        }
+    }
+    for name in record.index().files.keys() {
+        if !files::ALL.contains(&name.as_str()) {
+            b.fail("V2", name.clone(), "unknown file listed in record.json");
+        }
+    }
+    b.ran("V2", true);
+
+    let election_id = record.index().election_id.clone();
+    let report = |b: Builder, ballots: u64, counted: u64| Report {
+        election_id: election_id.clone(),
+        checks: b.checks,
+        ballots,
+        counted,
+    };
+
+    // V3-V6: the context.
+    let manifest = match record.manifest() {
+        Ok(m) => {
+            b.objects("V3", 1);
+            b.ran("V3", true);
+            Some(m)
+        }
+        Err(e) => {
+            b.fail("V3", files::MANIFEST, e.to_string());
+            None
+        }
+    };
+    let outcome = match record.ceremony() {
+        Ok(transcript) => {
+            b.objects("V4", transcript.params.guardians().into());
+            match adjudicate(&transcript, rng) {
+                Ok(outcome) => {
+                    b.ran("V4", true);
+                    Some(outcome)
+                }
+                Err(e) => {
+                    b.fail("V4", files::CEREMONY, e.to_string());
+                    None
+                }
+            }
+        }
+        Err(e) => {
+            b.fail("V4", files::CEREMONY, e.to_string());
+            None
+        }
+    };
+    let credentials = match record.credentials() {
+        Ok(c) => {
+            b.objects("V5", c.len() as u64);
+            b.ran("V5", true);
+            Some(c)
+        }
+        Err(e) => {
+            b.fail("V5", files::CREDENTIALS, e.to_string());
+            None
+        }
+    };
+    let (Some(manifest), Some(outcome), Some(credentials)) = (manifest, outcome, credentials)
+    else {
+        return Ok(report(b, 0, 0));
+    };
+    let context = match ElectionContext::new(manifest, outcome, credentials) {
+        Ok(c) => c,
+        Err(e) => {
+            b.fail("V6", "context", e.to_string());
+            return Ok(report(b, 0, 0));
+        }
+    };
+    b.objects("V6", 1);
+    if to_hex(context.hash()) != record.index().election_hash {
+        b.fail("V6", files::INDEX, "election_hash differs from the hash recomputed from manifest, ceremony and credentials");
+    }
+    b.ran("V6", true);
+
+    // V7 (pass 1): chain, head, close, and each credential's last entry.
+    let mut last: HashMap<[u8; 32], u64> = HashMap::new();
+    let mut cast_count: HashMap<[u8; 32], u64> = HashMap::new();
+    let mut entries = 0u64;
+    let mut closed_at: Option<u64> = None;
+    let chain_ok = match record.board() {
+        Err(e) => {
+            b.fail("V7", files::BOARD, e.to_string());
+            false
+        }
+        Ok(mut reader) => {
+            let mut ok = true;
+            if reader.election() != context.hash() {
+                b.fail(
+                    "V7",
+                    files::BOARD,
+                    "the board header names another election",
+                );
+                ok = false;
+            }
+            loop {
+                match reader.next_checked() {
+                    Ok(None) => break,
+                    Ok(Some(Entry::Ballot { number, bytes, .. })) => {
+                        entries += 1;
+                        if let Some(c) = closed_at {
+                            b.fail(
+                                "V7",
+                                format!("entry {number}"),
+                                format!("a ballot after the close at entry {c}"),
+                            );
+                            ok = false;
+                        }
+                        match peek_credential(&bytes) {
+                            Some(cred) => {
+                                last.insert(cred, number);
+                                *cast_count.entry(cred).or_insert(0) += 1;
+                            }
+                            None => {
+                                b.fail("V7", format!("entry {number}"), "not a ballot encoding");
+                            }
+                        }
+                    }
+                    Ok(Some(Entry::Close { number, .. })) => {
+                        entries += 1;
+                        if closed_at.is_some() {
+                            b.fail("V7", format!("entry {number}"), "a second close");
+                            ok = false;
+                        }
+                        closed_at = Some(number);
+                    }
+                    Err(e) => {
+                        b.fail("V7", files::BOARD, e.to_string());
+                        ok = false;
+                        break;
+                    }
+                }
+            }
+            b.objects("V7", entries.max(1));
+            if ok && to_hex(reader.head()) != record.index().board_head {
+                b.fail(
+                    "V7",
+                    files::INDEX,
+                    "board_head differs from the board's recomputed head",
+                );
+                ok = false;
+            }
+            if closed_at.is_none() {
+                b.fail("V7", files::BOARD, "the board was never closed");
+            }
+            b.ran("V7", true);
+            ok
+        }
+    };
+    if !chain_ok {
+        return Ok(report(b, entries, 0));
+    }
+    let counted_entries: HashSet<u64> = last.values().copied().collect();
+
+    // V10: revoting policy.
+    b.objects("V10", cast_count.len() as u64);
+    if context.manifest().revoting == RevotePolicy::Refused {
+        for (cred, n) in &cast_count {
+            if *n > 1 {
+                b.fail(
+                    "V10",
+                    format!("credential {}", to_hex(cred.get(..8).unwrap_or(&[]))),
+                    format!("{n} ballots although revoting is refused"),
+                );
+            }
+        }
+    }
+    b.ran("V10", false);
+
+    // Pass 2: every ballot, in parallel batches; uniqueness; the tally of the counted ballots.
+    let bounds = option_bounds(&context);
+    let mut accumulator = TallyAccumulator::new(context.public_key(), &bounds);
+    let mut trackers: HashMap<[u8; 64], u64> = HashMap::new();
+    let mut ids: HashMap<[u8; 32], u64> = HashMap::new();
+    let mut alphas: HashMap<[u8; 16], u64> = HashMap::new();
+    let mut ballots_seen = 0u64;
+    let mut reader = match record.board() {
+        Ok(r) => r,
+        Err(e) => {
+            b.fail("V8", files::BOARD, e.to_string());
+            return Ok(report(b, entries, 0));
+        }
+    };
+    let mut pending: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH * 4);
+    let mut done = false;
+    let mut tally_ok = true;
+    while !done {
+        match reader.next_checked() {
+            Ok(Some(Entry::Ballot { number, bytes, .. })) => pending.push((number, bytes)),
+            Ok(Some(Entry::Close { .. })) => {}
+            Ok(None) | Err(_) => done = true,
+        }
+        if pending.len() == BATCH * 4 || (done && !pending.is_empty()) {
+            let seeds: Vec<[u8; 32]> = (0..pending.len().div_ceil(BATCH))
+                .map(|_| {
+                    let mut s = [0u8; 32];
+                    rng.fill_bytes(&mut s);
+                    s
+                })
+                .collect();
+            // Decode and verify in parallel, one batch per chunk.
+            let verdicts: Vec<Vec<Judged>> = pending
+                .par_chunks(BATCH)
+                .zip(seeds.par_iter())
+                .map(|(chunk, seed)| {
+                    let mut chunk_rng = ChaCha20Rng::from_seed(*seed);
+                    let mut decoded = Vec::with_capacity(chunk.len());
+                    let mut slots = Vec::with_capacity(chunk.len());
+                    let mut out: Vec<Judged> = Vec::with_capacity(chunk.len());
+                    for (number, bytes) in chunk {
+                        let tracker = tracker_of(bytes);
+                        match Ballot::from_bytes(bytes) {
+                            Ok(ballot) => {
+                                slots.push(out.len());
+                                decoded.push(ballot);
+                                out.push((
+                                    *number,
+                                    tracker,
+                                    Err(BallotError::Shape { reason: "pending" }),
+                                ));
+                            }
+                            Err(e) => out.push((*number, tracker, Err(e))),
+                        }
+                    }
+                    let verified = Ballot::verify_batch(decoded, &context, &mut chunk_rng);
+                    for (slot, verdict) in slots.into_iter().zip(verified) {
+                        if let Some(entry) = out.get_mut(slot) {
+                            entry.2 = verdict.map(|v| v.ballot().clone());
+                        }
+                    }
+                    out
+                })
+                .collect();
+            let mut counted_batch: Vec<(u64, Ballot)> = Vec::new();
+            for (number, tracker, verdict) in verdicts.into_iter().flatten() {
+                ballots_seen += 1;
+                b.objects("V8", 1);
+                b.objects("V9", 1);
+                if let Some(first) = trackers.insert(tracker, number) {
+                    b.fail(
+                        "V9",
+                        format!("entry {number}"),
+                        format!("same tracker as entry {first}"),
+                    );
+                }
+                match verdict {
+                    Err(e) => b.fail("V8", format!("entry {number}"), e.to_string()),
+                    Ok(ballot) => {
+                        if let Some(first) = ids.insert(*ballot.id(), number) {
+                            b.fail(
+                                "V9",
+                                format!("entry {number}"),
+                                format!("same ballot id as entry {first}"),
+                            );
+                        }
+                        for ct in ballot.contests().iter().flat_map(|c| c.ciphertexts()) {
+                            let mut key = [0u8; 16];
+                            key.copy_from_slice(
+                                ct.compressed()[0]
+                                    .as_bytes()
+                                    .get(..16)
+                                    .unwrap_or(&[0u8; 16]),
+                            );
+                            if let Some(first) = alphas.insert(key, number) {
+                                if first != number {
+                                    b.fail(
+                                        "V9",
+                                        format!("entry {number}"),
+                                        format!("reuses a ciphertext of entry {first}"),
+                                    );
+                                }
+                            }
+                        }
+                        if counted_entries.contains(&number) {
+                            counted_batch.push((number, ballot));
+                        }
+                    }
+                }
+            }
+            // Counted ballots go into the tally; their proofs were just verified.
+            let flat: Vec<_> = counted_batch
+                .iter()
+                .map(|(_, ballot)| ballot.flattened())
+                .collect();
+            let refs: Vec<_> = flat
+                .iter()
+                .map(|(c, p)| (c.as_slice(), p.as_slice()))
+                .collect();
+            let positions = option_positions(&context);
+            let rejected = accumulator.add_ballots(
+                &refs,
+                |i, k| match (counted_batch.get(i), positions.get(k)) {
+                    (Some((_, ballot)), Some((c, o))) => {
+                        context.option_transcript(ballot.id(), ballot.credential(), *c, *o)
+                    }
+                    _ => merlin::Transcript::new(b"evote/unreachable"),
+                },
+                rng,
+            );
+            if !rejected.is_empty() {
+                tally_ok = false;
+            }
+            progress("ballots", ballots_seen, entries);
+            pending.clear();
+        }
+    }
+    b.ran("V8", false);
+    b.ran("V9", false);
+
+    // V11: challenged ballots.
+    let challenged = record.for_each_challenged(|i, item| {
+        b.objects("V11", 1);
+        match item {
+            Err(e) => b.fail("V11", format!("challenged ballot {i}"), e.to_string()),
+            Ok((ballot, seed)) => {
+                let tracker = ballot.tracker();
+                if let Some(entry) = trackers.get(&tracker) {
+                    b.fail(
+                        "V11",
+                        format!("challenged ballot {i}"),
+                        format!("cast as entry {entry}"),
+                    );
+                }
+                if let Some(entry) = ids.get(ballot.id()) {
+                    b.fail(
+                        "V11",
+                        format!("challenged ballot {i}"),
+                        format!("its ballot id is cast as entry {entry}"),
+                    );
+                }
+                if let Err(e) = ballot.vartime_open(&context, &seed) {
+                    b.fail("V11", format!("challenged ballot {i}"), e.to_string());
+                }
+                let mut r = ChaCha20Rng::from_seed({
+                    let mut s = [0u8; 32];
+                    rng.fill_bytes(&mut s);
+                    s
+                });
+                if let Err(e) = ballot.verify(&context, &mut r) {
+                    b.fail("V11", format!("challenged ballot {i}"), e.to_string());
+                }
+            }
+        }
+        Ok(())
+    });
+    if let Err(e) = challenged {
+        b.fail("V11", files::CHALLENGED, e.to_string());
+    }
+    b.ran("V11", false);
+
+    // V12: the tally.
+    let counted = accumulator.ballots();
+    let tally = accumulator.finish();
+    b.objects("V12", 1);
+    if !tally_ok {
+        b.fail(
+            "V12",
+            "counted ballots",
+            "a counted ballot's range proof failed in the tally",
+        );
+    }
+    match record.tally_bytes() {
+        Ok(bytes) if bytes == tally.to_bytes() => {}
+        Ok(_) => b.fail(
+            "V12",
+            files::TALLY,
+            "differs from the tally recomputed from the counted ballots",
+        ),
+        Err(e) => b.fail("V12", files::TALLY, e.to_string()),
+    }
+    b.ran("V12", true);
+
+    // V13-V14: decryption.
+    let shares = match record.shares() {
+        Ok(s) => s,
+        Err(e) => {
+            b.fail("V13", files::SHARES, e.to_string());
+            return Ok(report(b, ballots_seen, counted));
+        }
+    };
+    b.objects("V13", shares.len() as u64);
+    let results = record.results();
+    match combine(context.outcome(), &tally, &shares, rng) {
+        Err(e) => {
+            b.fail("V13", files::SHARES, e.to_string());
+        }
+        Ok(result) => {
+            for (who, why) in &result.invalid {
+                b.fail("V13", who.to_string(), *why);
+            }
+            b.ran("V13", true);
+            b.objects("V14", result.counts.len() as u64);
+            match &results {
+                Ok(recorded)
+                    if recorded.counts() == result.counts
+                        && recorded.counted_ballots == counted => {}
+                Ok(recorded) => {
+                    let recorded_counts = recorded.counts();
+                    for (k, (found, expected)) in
+                        recorded_counts.iter().zip(&result.counts).enumerate()
+                    {
+                        if found != expected {
+                            b.fail(
+                                "V14",
+                                format!("option {k}"),
+                                format!("results say {found}, decryption gives {expected}"),
+                            );
+                        }
+                    }
+                    if recorded_counts.len() != result.counts.len() {
+                        b.fail("V14", files::RESULTS, "wrong number of options");
+                    }
+                    if recorded.counted_ballots != counted {
+                        b.fail(
+                            "V14",
+                            files::RESULTS,
+                            format!(
+                                "counted_ballots {} but {counted} ballots are counted",
+                                recorded.counted_ballots
+                            ),
+                        );
+                    }
+                }
+                Err(e) => b.fail("V14", files::RESULTS, e.to_string()),
+            }
+            b.ran("V14", true);
+        }
+    }
+
+    // V15: results shape and bounds.
+    match &results {
+        Ok(recorded) => {
+            b.objects("V15", recorded.contests.len() as u64);
+            let expected_shape = ElectionResults::from_counts(
+                context.manifest(),
+                recorded.counted_ballots,
+                &recorded.counts(),
+            );
+            if expected_shape.as_ref() != Some(recorded) {
+                b.fail(
+                    "V15",
+                    files::RESULTS,
+                    "contests or options differ from the manifest",
+                );
+            } else if !recorded.within_bounds(context.manifest()) {
+                b.fail(
+                    "V15",
+                    files::RESULTS,
+                    "a count lies outside the bounds the manifest allows",
+                );
+            }
+            if recorded.election_id != context.manifest().election_id {
+                b.fail("V15", files::RESULTS, "another election's id");
+            }
+            b.ran("V15", true);
+        }
+        Err(e) => b.fail("V15", files::RESULTS, e.to_string()),
+    }
+    Ok(report(b, ballots_seen, counted))
+}
