@@ -17,6 +17,7 @@
 pub mod ceremony;
 pub mod ciphertext;
 pub mod decryption;
+pub mod demo;
 pub mod dlog;
 pub mod election;
 pub mod errors;

@@ -1,0 +1,302 @@
+//! A complete simulated election, for demonstrations, tests and measurements: key ceremony,
+//! credentials, voters casting (with revotes and Benaloh challenges), the board, the tally,
+//! threshold decryption with absent guardians, and the election record.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rayon::prelude::*;
+
+use crate::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianKeyShare};
+use crate::decryption::{combine, DEFAULT_MIN_BALLOTS};
+use crate::election::board::tally;
+use crate::election::{
+    write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
+    RecordParts,
+};
+
+/// What to simulate.
+#[derive(Clone, Debug)]
+pub struct DemoOptions {
+    /// Voters (each casts once; about 5 % cast again).
+    pub voters: usize,
+    /// Guardians `n`.
+    pub guardians: u32,
+    /// Threshold `t`.
+    pub threshold: u32,
+    /// Guardians absent at decryption (at most `n - t`).
+    pub absent: u32,
+    /// The manifest.
+    pub manifest: Manifest,
+    /// Where the record goes.
+    pub out: PathBuf,
+}
+
+/// The demo manifest: a referendum, a 1-of-5 race with blank votes and a 2-of-8 approval
+/// contest.
+pub fn demo_manifest() -> Manifest {
+    let mut m = Manifest::example();
+    m.election_id = "evote-demo".into();
+    m.title = "evote demonstration election".into();
+    m.contests.truncate(3);
+    m
+}
+
+/// What happened, with timings.
+#[derive(Debug)]
+pub struct DemoOutcome {
+    /// The results.
+    pub results: ElectionResults,
+    /// The plaintext count of what the simulated voters cast last (for comparison).
+    pub expected_counts: Vec<u64>,
+    /// Ballots on the board (revotes included).
+    pub ballots_cast: u64,
+    /// Challenged ballots (never cast).
+    pub challenged: usize,
+    /// The guardians that decrypted.
+    pub decrypted_by: Vec<u32>,
+    /// Named phases and their wall time.
+    pub timings: Vec<(&'static str, Duration)>,
+}
+
+/// Why the demo stopped.
+pub type DemoError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Random selections the manifest allows (a blank vote now and then where allowed).
+pub fn random_selections<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Vec<u64>> {
+    manifest
+        .contests
+        .iter()
+        .map(|c| {
+            let n = c.options.len();
+            if c.min_selections == 0 && rng.next_u32() % 10 == 0 {
+                return vec![0; n];
+            }
+            let mut v: Vec<u64> = (0..n)
+                .map(|_| u64::from(rng.next_u32()) % (c.option_limit + 1))
+                .collect();
+            let mut guard = 0;
+            while v.iter().sum::<u64>() > c.max_selections && guard < 10_000 {
+                if let Some(x) = v.get_mut(rng.next_u32() as usize % n) {
+                    *x = x.saturating_sub(1);
+                }
+                guard += 1;
+            }
+            while v.iter().sum::<u64>() < c.min_selections && guard < 20_000 {
+                if let Some(x) = v.get_mut(rng.next_u32() as usize % n) {
+                    if *x < c.option_limit {
+                        *x += 1;
+                    }
+                }
+                guard += 1;
+            }
+            v
+        })
+        .collect()
+}
+
+fn ceremony<R: RngCore + CryptoRng>(
+    params: &CeremonyParams,
+    rng: &mut R,
+) -> Result<(CeremonyTranscript, Vec<GuardianKeyShare>), DemoError> {
+    let mut s1 = Vec::new();
+    let mut hashes = Vec::new();
+    for i in params.indices() {
+        let (s, h) = part1(params, i, rng)?;
+        s1.push(s);
+        hashes.push(h);
+    }
+    let mut s2 = Vec::new();
+    let mut reveals = Vec::new();
+    for s in s1 {
+        let (s, r) = s.part2(&hashes)?;
+        s2.push(s);
+        reveals.push(r);
+    }
+    let mut s3 = Vec::new();
+    let mut shares = Vec::new();
+    for s in s2 {
+        let (s, mut sent) = s.part3(&reveals, rng)?;
+        s3.push(s);
+        shares.append(&mut sent);
+    }
+    let mut s4 = Vec::new();
+    let mut complaints = Vec::new();
+    for s in s3 {
+        let (s, mut c) = s.part4(&shares, rng)?;
+        s4.push(s);
+        complaints.append(&mut c);
+    }
+    let transcript = CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints,
+    };
+    let keys = s4
+        .into_iter()
+        .map(|s| s.finish(&transcript, rng).map(|(k, _)| k))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((transcript, keys))
+}
+
+/// Runs the whole election and writes its record to `options.out`.
+///
+/// # Errors
+/// Any step's error (invalid options, I/O, ...).
+pub fn run_demo<R: RngCore + CryptoRng>(
+    options: &DemoOptions,
+    rng: &mut R,
+) -> Result<DemoOutcome, DemoError> {
+    if options.absent > options.guardians.saturating_sub(options.threshold) {
+        return Err("more absent guardians than the threshold allows".into());
+    }
+    options.manifest.validate()?;
+    let mut timings = Vec::new();
+    let mut clock = Instant::now();
+    let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
+        timings.push((name, clock.elapsed()));
+        clock = Instant::now();
+    };
+
+    let mut id = [0u8; 32];
+    rng.fill_bytes(&mut id);
+    let params = CeremonyParams::new(id, options.threshold, options.guardians)?;
+    let (transcript, keys) = ceremony(&params, rng)?;
+    let outcome = adjudicate(&transcript, rng)?;
+    lap("key ceremony", &mut timings);
+
+    let (credentials, list) = CredentialList::generate(options.voters, rng);
+    let context = ElectionContext::new(options.manifest.clone(), outcome, list)?;
+    lap("credentials and context", &mut timings);
+
+    // Voters: everyone once, about 5 % again (the last ballot counts), about 1 % challenge
+    // their device first. Encrypted in parallel, each worker with its own seeded RNG.
+    let revoters: Vec<usize> = (0..options.voters)
+        .filter(|_| rng.next_u32() % 20 == 0)
+        .collect();
+    let order: Vec<usize> = (0..options.voters)
+        .chain(revoters.iter().copied())
+        .collect();
+    let seeds: Vec<[u8; 32]> = order
+        .chunks(256)
+        .map(|_| {
+            let mut s = [0u8; 32];
+            rng.fill_bytes(&mut s);
+            s
+        })
+        .collect();
+    type Cast = (usize, Vec<Vec<u64>>, Vec<u8>, Option<(Ballot, [u8; 32])>);
+    let cast: Vec<Result<Vec<Cast>, DemoError>> = order
+        .par_chunks(256)
+        .zip(seeds.par_iter())
+        .map(|(chunk, seed)| {
+            let mut r = ChaCha20Rng::from_seed(*seed);
+            chunk
+                .iter()
+                .map(|&v| {
+                    let credential = credentials.get(v).ok_or("voter index")?;
+                    let choice = random_selections(context.manifest(), &mut r);
+                    let challenged = if r.next_u32() % 100 == 0 {
+                        let (probe, secret) =
+                            Ballot::encrypt(&context, credential, &choice, &mut r)?;
+                        Some((probe, secret.expose_seed()))
+                    } else {
+                        None
+                    };
+                    let (ballot, _) = Ballot::encrypt(&context, credential, &choice, &mut r)?;
+                    Ok((v, choice, ballot.to_bytes(), challenged))
+                })
+                .collect()
+        })
+        .collect();
+    let mut ballots = Vec::with_capacity(order.len());
+    for chunk in cast {
+        ballots.extend(chunk?);
+    }
+    lap(
+        "encrypt + prove + sign (all voters, all cores)",
+        &mut timings,
+    );
+
+    std::fs::create_dir_all(&options.out)?;
+    let board_path = options.out.join("server-board.bin");
+    let _ = std::fs::remove_file(&board_path);
+    let mut board = BallotBoard::create(&board_path, &context)?;
+    let mut last_choice: Vec<Option<Vec<Vec<u64>>>> = vec![None; options.voters];
+    let mut challenged = Vec::new();
+    for chunk in ballots.chunks(1000) {
+        let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, _, b, _)| b.clone()).collect();
+        for (result, (v, choice, _, probe)) in board
+            .append_many(&context, &bytes, rng)?
+            .into_iter()
+            .zip(chunk)
+        {
+            result?;
+            if let Some(slot) = last_choice.get_mut(*v) {
+                *slot = Some(choice.clone());
+            }
+            if let Some(p) = probe {
+                challenged.push(p.clone());
+            }
+        }
+    }
+    board.close()?;
+    drop(board);
+    lap("board: verify and accept every ballot", &mut timings);
+
+    let encrypted = tally(&board_path, &context, rng)?;
+    lap(
+        "tally (streamed from the board, proofs re-checked)",
+        &mut timings,
+    );
+
+    let present: Vec<&GuardianKeyShare> = keys.iter().skip(options.absent as usize).collect();
+    let shares = present
+        .iter()
+        .map(|k| k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, rng))
+        .collect::<Result<Vec<_>, _>>()?;
+    let result = combine(context.outcome(), &encrypted, &shares, rng)?;
+    let results =
+        ElectionResults::from_counts(context.manifest(), encrypted.ballots(), &result.counts)
+            .ok_or("the tally does not fit the manifest")?;
+    lap("threshold decryption", &mut timings);
+
+    write_record(
+        &options.out,
+        &RecordParts {
+            context: &context,
+            ceremony: &transcript,
+            board: &board_path,
+            challenged: &challenged,
+            tally: &encrypted,
+            shares: &shares,
+            results: &results,
+        },
+    )?;
+    std::fs::remove_file(&board_path)?;
+    lap("write the record", &mut timings);
+
+    let mut expected_counts = vec![0u64; context.manifest().option_count()];
+    for choice in last_choice.iter().flatten() {
+        for (slot, v) in expected_counts.iter_mut().zip(choice.iter().flatten()) {
+            *slot += v;
+        }
+    }
+    Ok(DemoOutcome {
+        results,
+        expected_counts,
+        ballots_cast: ballots.len() as u64,
+        challenged: challenged.len(),
+        decrypted_by: result.combined.iter().map(|g| g.get()).collect(),
+        timings,
+    })
+}
+
+/// The default output directory of the demo.
+pub fn default_out() -> PathBuf {
+    Path::new("evote-demo-record").to_path_buf()
+}
