@@ -245,6 +245,20 @@ impl TallyAccumulator {
         rejected.into_iter().collect()
     }
 
+    /// Adds a ballot whose range proofs the caller has *just* verified under this tally's key
+    /// and bounds (the verifier's path, which has checked the whole ballot in a batch).
+    /// Crate-private: every public path verifies.
+    pub(crate) fn add_verified_unchecked(&mut self, ciphertexts: &[Ciphertext]) -> bool {
+        if ciphertexts.len() != self.bounds.len() {
+            return false;
+        }
+        for (sum, ct) in self.sums.iter_mut().zip(ciphertexts) {
+            *sum += ct;
+        }
+        self.ballots += 1;
+        true
+    }
+
     /// The number of ballots counted so far.
     pub fn ballots(&self) -> u64 {
         self.ballots
