@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript};
+use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::{Ballot, BallotBoard, CredentialList, ElectionContext, Manifest};
@@ -38,43 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
 
     let params = CeremonyParams::new([7; 32], 2, 3)?;
-    let mut s1 = Vec::new();
-    let mut hashes = Vec::new();
-    for i in params.indices() {
-        let (s, h) = part1(&params, i, &mut rng)?;
-        s1.push(s);
-        hashes.push(h);
-    }
-    let mut s2 = Vec::new();
-    let mut reveals = Vec::new();
-    for s in s1 {
-        let (s, r) = s.part2(&hashes)?;
-        s2.push(s);
-        reveals.push(r);
-    }
-    let mut s3 = Vec::new();
-    let mut shares = Vec::new();
-    for s in s2 {
-        let (s, mut sent) = s.part3(&reveals, &mut rng)?;
-        s3.push(s);
-        shares.append(&mut sent);
-    }
-    let mut s4 = Vec::new();
-    for s in s3 {
-        s4.push(s.part4(&shares, &mut rng)?.0);
-    }
-    let transcript = CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares,
-        complaints: vec![],
-    };
+    let (transcript, keys) = run_locally(&params, &mut rng)?;
     let outcome = adjudicate(&transcript, &mut rng)?;
-    let keys = s4
-        .into_iter()
-        .map(|s| s.finish(&transcript, &mut rng).map(|k| k.0))
-        .collect::<Result<Vec<_>, _>>()?;
     let (voters, list) = CredentialList::generate(n, &mut rng);
     let mut manifest = Manifest::example();
     manifest.contests.truncate(1);

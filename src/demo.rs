@@ -9,7 +9,7 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
-use crate::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianKeyShare};
+use crate::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare};
 use crate::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use crate::election::board::tally;
 use crate::election::{
@@ -97,52 +97,6 @@ pub fn random_selections<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .collect()
 }
 
-fn ceremony<R: RngCore + CryptoRng>(
-    params: &CeremonyParams,
-    rng: &mut R,
-) -> Result<(CeremonyTranscript, Vec<GuardianKeyShare>), DemoError> {
-    let mut s1 = Vec::new();
-    let mut hashes = Vec::new();
-    for i in params.indices() {
-        let (s, h) = part1(params, i, rng)?;
-        s1.push(s);
-        hashes.push(h);
-    }
-    let mut s2 = Vec::new();
-    let mut reveals = Vec::new();
-    for s in s1 {
-        let (s, r) = s.part2(&hashes)?;
-        s2.push(s);
-        reveals.push(r);
-    }
-    let mut s3 = Vec::new();
-    let mut shares = Vec::new();
-    for s in s2 {
-        let (s, mut sent) = s.part3(&reveals, rng)?;
-        s3.push(s);
-        shares.append(&mut sent);
-    }
-    let mut s4 = Vec::new();
-    let mut complaints = Vec::new();
-    for s in s3 {
-        let (s, mut c) = s.part4(&shares, rng)?;
-        s4.push(s);
-        complaints.append(&mut c);
-    }
-    let transcript = CeremonyTranscript {
-        params: params.clone(),
-        hashes,
-        reveals,
-        shares,
-        complaints,
-    };
-    let keys = s4
-        .into_iter()
-        .map(|s| s.finish(&transcript, rng).map(|(k, _)| k))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((transcript, keys))
-}
-
 /// Runs the whole election and writes its record to `options.out`.
 ///
 /// # Errors
@@ -165,7 +119,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
     let params = CeremonyParams::new(id, options.threshold, options.guardians)?;
-    let (transcript, keys) = ceremony(&params, rng)?;
+    let (transcript, keys) = run_locally(&params, rng)?;
     let outcome = adjudicate(&transcript, rng)?;
     lap("key ceremony", &mut timings);
 

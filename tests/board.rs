@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianKeyShare};
+use evote::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare};
 use evote::decryption::{combine, DecryptionShare};
 use evote::election::board::{tally, Entry};
 use evote::election::{
@@ -42,36 +42,8 @@ fn referendum() -> Manifest {
 fn setup_with(seed: u64, policy: RevotePolicy, mut manifest: Manifest) -> Setup {
     let params = CeremonyParams::new([seed as u8; 32], 2, 3).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| part1(&params, i, &mut rng).unwrap())
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
-    let mut shares = Vec::new();
-    let s3: Vec<_> = s2
-        .into_iter()
-        .map(|s| {
-            let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
-            shares.append(&mut sent);
-            s3
-        })
-        .collect();
-    let s4: Vec<_> = s3
-        .into_iter()
-        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
-        .collect();
-    let transcript = CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares,
-        complaints: vec![],
-    };
+    let (transcript, keys) = run_locally(&params, &mut rng).unwrap();
     let outcome = adjudicate(&transcript, &mut rng).unwrap();
-    let keys = s4
-        .into_iter()
-        .map(|s| s.finish(&transcript, &mut rng).unwrap().0)
-        .collect();
     let (voters, list) = CredentialList::generate(6, &mut rng);
     manifest.revoting = policy;
     let context = ElectionContext::new(manifest, outcome, list).unwrap();

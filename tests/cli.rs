@@ -1,10 +1,13 @@
 //! The `evote` binary, run for real: demo, verify (summary and JSON), tampered records and
 //! their exit codes, verify-extension and inspect.
 
+mod common;
+use common::{copy_dir, rehash};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use evote::election::record::{file_hash, files, to_hex};
+use evote::election::record::files;
 use evote::election::RecordIndex;
 
 fn evote(args: &[&str]) -> Output {
@@ -16,27 +19,6 @@ fn evote(args: &[&str]) -> Output {
 
 fn code(o: &Output) -> i32 {
     o.status.code().unwrap_or(-1)
-}
-
-fn rehash(dir: &Path) {
-    let path = dir.join(files::INDEX);
-    let mut index: RecordIndex =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for name in files::ALL {
-        if let Ok(h) = file_hash(&dir.join(name)) {
-            index.files.insert(name.to_string(), to_hex(&h));
-        }
-    }
-    std::fs::write(&path, serde_json::to_string_pretty(&index).unwrap()).unwrap();
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 fn failed_checks(o: &Output) -> Vec<String> {

@@ -5,8 +5,7 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use evote::ceremony::{
-    adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript, GuardianIndex,
-    GuardianKeyShare,
+    adjudicate, run_locally, CeremonyOutcome, CeremonyParams, GuardianIndex, GuardianKeyShare,
 };
 use evote::decryption::{
     combine, DecryptionError, DecryptionShare, EncryptedTally, TallyAccumulator,
@@ -20,37 +19,8 @@ use rand_core::SeedableRng;
 fn ceremony(t: u32, n: u32, seed: u64) -> (CeremonyOutcome, Vec<GuardianKeyShare>) {
     let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| part1(&params, i, &mut rng).unwrap())
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
-    let mut shares = Vec::new();
-    let s3: Vec<_> = s2
-        .into_iter()
-        .map(|s| {
-            let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
-            shares.append(&mut sent);
-            s3
-        })
-        .collect();
-    let s4: Vec<_> = s3
-        .into_iter()
-        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
-        .collect();
-    let transcript = CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares,
-        complaints: vec![],
-    };
-    let outcome = adjudicate(&transcript, &mut rng).unwrap();
-    let keys = s4
-        .into_iter()
-        .map(|s| s.finish(&transcript, &mut rng).unwrap().0)
-        .collect();
-    (outcome, keys)
+    let (transcript, keys) = run_locally(&params, &mut rng).unwrap();
+    (adjudicate(&transcript, &mut rng).unwrap(), keys)
 }
 
 fn ballot_transcript(ballot: u64, option: usize) -> Transcript {

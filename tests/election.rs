@@ -1,7 +1,7 @@
 //! Ballots: encryption for every contest kind, verification, trackers, Benaloh challenges, and
 //! the attacks a malicious server or device would try.
 
-use evote::ceremony::{adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript};
+use evote::ceremony::{adjudicate, run_locally, CeremonyOutcome, CeremonyParams};
 use evote::election::{
     Ballot, BallotError, CredentialList, ElectionContext, Manifest, VoterCredential,
 };
@@ -11,26 +11,8 @@ use rand_core::SeedableRng;
 fn outcome(t: u32, n: u32, seed: u64) -> CeremonyOutcome {
     let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| part1(&params, i, &mut rng).unwrap())
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
-    let mut shares = Vec::new();
-    for s in s2 {
-        shares.append(&mut s.part3(&reveals, &mut rng).unwrap().1);
-    }
-    adjudicate(
-        &CeremonyTranscript {
-            params,
-            hashes,
-            reveals,
-            shares,
-            complaints: vec![],
-        },
-        &mut rng,
-    )
-    .unwrap()
+    let (transcript, _) = run_locally(&params, &mut rng).unwrap();
+    adjudicate(&transcript, &mut rng).unwrap()
 }
 
 struct Election {

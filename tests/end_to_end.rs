@@ -4,7 +4,9 @@
 
 use std::path::PathBuf;
 
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianKeyShare};
+use evote::ceremony::{
+    adjudicate, run_locally, CeremonyParams, CeremonyTranscript, GuardianKeyShare,
+};
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::record::{file_hash, files, to_hex};
@@ -27,37 +29,7 @@ fn dir(name: &str) -> PathBuf {
 fn ceremony(t: u32, n: u32, rng: &mut ChaCha20Rng) -> (CeremonyTranscript, Vec<GuardianKeyShare>) {
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
-    let params = CeremonyParams::new(id, t, n).unwrap();
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| part1(&params, i, rng).unwrap())
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
-    let mut shares = Vec::new();
-    let s3: Vec<_> = s2
-        .into_iter()
-        .map(|s| {
-            let (s3, mut sent) = s.part3(&reveals, rng).unwrap();
-            shares.append(&mut sent);
-            s3
-        })
-        .collect();
-    let s4: Vec<_> = s3
-        .into_iter()
-        .map(|s| s.part4(&shares, rng).unwrap().0)
-        .collect();
-    let transcript = CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares,
-        complaints: vec![],
-    };
-    let keys = s4
-        .into_iter()
-        .map(|s| s.finish(&transcript, rng).unwrap().0)
-        .collect();
-    (transcript, keys)
+    run_locally(&CeremonyParams::new(id, t, n).unwrap(), rng).unwrap()
 }
 
 /// Random selections the manifest allows; every few, a blank vote where the contest allows one.

@@ -1,12 +1,15 @@
 //! The verifier: a valid record passes every check; each tampering is caught by the check that
 //! concerns it (record.json's hashes recomputed, as a forger would).
 
+mod common;
+use common::{copy_dir, rehash};
+
 use std::path::{Path, PathBuf};
 
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript};
+use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
-use evote::election::record::{file_hash, files, to_hex};
+use evote::election::record::files;
 use evote::election::{
     write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
     RecordIndex, RecordParts,
@@ -27,36 +30,8 @@ fn record(name: &str) -> PathBuf {
     std::fs::create_dir_all(&base).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(42);
     let params = CeremonyParams::new([4; 32], 2, 3).unwrap();
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| part1(&params, i, &mut rng).unwrap())
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| s.part2(&hashes).unwrap()).unzip();
-    let mut sent = Vec::new();
-    let s3: Vec<_> = s2
-        .into_iter()
-        .map(|s| {
-            let (s3, mut x) = s.part3(&reveals, &mut rng).unwrap();
-            sent.append(&mut x);
-            s3
-        })
-        .collect();
-    let s4: Vec<_> = s3
-        .into_iter()
-        .map(|s| s.part4(&sent, &mut rng).unwrap().0)
-        .collect();
-    let ceremony = CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares: sent,
-        complaints: vec![],
-    };
+    let (ceremony, keys) = run_locally(&params, &mut rng).unwrap();
     let outcome = adjudicate(&ceremony, &mut rng).unwrap();
-    let keys: Vec<_> = s4
-        .into_iter()
-        .map(|s| s.finish(&ceremony, &mut rng).unwrap().0)
-        .collect();
     let (voters, list) = CredentialList::generate(6, &mut rng);
     let context = ElectionContext::new(Manifest::example(), outcome, list).unwrap();
     let board_path = base.join("server-board.bin");
@@ -113,30 +88,8 @@ fn verify(dir: &Path) -> Report {
     verify_record(dir, &mut ChaCha20Rng::seed_from_u64(7), &quiet).unwrap()
 }
 
-/// Recomputes record.json's file hashes (what a forger who edits files would do).
-fn rehash(dir: &Path) {
-    let path = dir.join(files::INDEX);
-    let mut index: RecordIndex =
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for name in files::ALL {
-        if let Ok(h) = file_hash(&dir.join(name)) {
-            index.files.insert(name.to_string(), to_hex(&h));
-        }
-    }
-    std::fs::write(&path, serde_json::to_string_pretty(&index).unwrap()).unwrap();
-}
-
 fn status(report: &Report, id: &str) -> Status {
     report.checks.iter().find(|c| c.id == id).unwrap().status
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
 }
 
 #[test]

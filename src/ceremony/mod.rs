@@ -35,8 +35,8 @@ use crate::errors::DecodeError;
 
 pub use packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
 pub use rounds::{
-    adjudicate, part1, CeremonyOutcome, CeremonyTranscript, GuardianKeyShare, Round1Secret,
-    Round2Secret, Round3Secret, Round4Secret,
+    adjudicate, part1, run_locally, CeremonyOutcome, CeremonyTranscript, GuardianKeyShare,
+    Round1Secret, Round2Secret, Round3Secret, Round4Secret,
 };
 
 /// The largest number of guardians of one ceremony (share traffic grows as n²).

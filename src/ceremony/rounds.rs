@@ -124,6 +124,59 @@ pub fn part1<R: RngCore + CryptoRng>(
     ))
 }
 
+/// Runs every round for all `n` guardians in this one process, all honest, and returns the
+/// public transcript with every guardian's key share. For tests, simulations and demos: a real
+/// ceremony runs each guardian on its own machine, exchanging the packages over the broadcast
+/// channel.
+///
+/// # Errors
+/// Only if a round refuses (it does not for honest guardians).
+pub fn run_locally<R: RngCore + CryptoRng>(
+    params: &CeremonyParams,
+    rng: &mut R,
+) -> Result<(CeremonyTranscript, Vec<GuardianKeyShare>), CeremonyError> {
+    let mut secrets = Vec::new();
+    let mut hashes = Vec::new();
+    for i in params.indices() {
+        let (s, h) = part1(params, i, rng)?;
+        secrets.push(s);
+        hashes.push(h);
+    }
+    let mut secrets2 = Vec::new();
+    let mut reveals = Vec::new();
+    for s in secrets {
+        let (s, r) = s.part2(&hashes)?;
+        secrets2.push(s);
+        reveals.push(r);
+    }
+    let mut secrets3 = Vec::new();
+    let mut shares = Vec::new();
+    for s in secrets2 {
+        let (s, mut sent) = s.part3(&reveals, rng)?;
+        secrets3.push(s);
+        shares.append(&mut sent);
+    }
+    let mut secrets4 = Vec::new();
+    let mut complaints = Vec::new();
+    for s in secrets3 {
+        let (s, mut filed) = s.part4(&shares, rng)?;
+        secrets4.push(s);
+        complaints.append(&mut filed);
+    }
+    let transcript = CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints,
+    };
+    let keys = secrets4
+        .into_iter()
+        .map(|s| s.finish(&transcript, rng).map(|(key, _)| key))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((transcript, keys))
+}
+
 /// A guardian's secret state after round 1. **Never sent**: it holds the polynomial.
 /// Zeroized on drop.
 pub struct Round1Secret {
