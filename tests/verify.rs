@@ -228,3 +228,110 @@ fn unusable_records_are_errors_not_reports() {
     std::fs::remove_file(&p).unwrap();
     assert!(verify_record(&dir, &mut ChaCha20Rng::seed_from_u64(1), &quiet).is_err());
 }
+
+/// Rewrites the record's board from its ballot payloads (as the documented board format
+/// says), letting `edit` change the list of ballot encodings, then re-chains it, closes it and
+/// updates `board_head` and the file hashes: a forger with full control of the server.
+fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
+    use sha2::{Digest, Sha512};
+    let path = dir.join(files::BOARD);
+    let old = std::fs::read(&path).unwrap();
+    let header = old[..76].to_vec();
+    let mut ballots = Vec::new();
+    let mut at = 76;
+    while at < old.len() {
+        let len = u32::from_le_bytes(old[at..at + 4].try_into().unwrap()) as usize;
+        let payload = &old[at + 4..at + 4 + len];
+        if payload[8] == 1 {
+            ballots.push(payload[9..].to_vec());
+        }
+        at += 4 + len + 64;
+    }
+    edit(&mut ballots);
+    let mut head: [u8; 64] = Sha512::new()
+        .chain_update(b"evote/board-genesis/v1")
+        .chain_update(&header[12..76])
+        .finalize()
+        .into();
+    let mut out = header;
+    let mut push = |payload: Vec<u8>, out: &mut Vec<u8>, head: &mut [u8; 64]| {
+        *head = Sha512::new()
+            .chain_update(b"evote/board-entry/v1")
+            .chain_update(*head)
+            .chain_update(&payload)
+            .finalize()
+            .into();
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out.extend_from_slice(head);
+    };
+    for (i, ballot) in ballots.iter().enumerate() {
+        let mut payload = (i as u64 + 1).to_le_bytes().to_vec();
+        payload.push(1);
+        payload.extend_from_slice(ballot);
+        push(payload, &mut out, &mut head);
+    }
+    let mut close = (ballots.len() as u64 + 1).to_le_bytes().to_vec();
+    close.push(2);
+    push(close, &mut out, &mut head);
+    std::fs::write(&path, out).unwrap();
+    let p = dir.join(files::INDEX);
+    let mut index: RecordIndex =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    index.board_head = head.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&p, serde_json::to_string(&index).unwrap()).unwrap();
+    rehash(dir);
+}
+
+#[test]
+fn a_forged_board_fails_exactly_the_ballot_checks() {
+    let good = record("forged");
+    // The re-chaining itself changes nothing: the record still passes.
+    let same = good.parent().unwrap().join("forged-same");
+    copy_dir(&good, &same);
+    rechain(&same, &|_| {});
+    assert!(verify(&same).passed(), "{}", verify(&same).summary());
+
+    let only = |name: &str, edit: &dyn Fn(&mut Vec<Vec<u8>>), expected: &str| {
+        let dir = good.parent().unwrap().join(format!("forged-{name}"));
+        copy_dir(&good, &dir);
+        rechain(&dir, edit);
+        let report = verify(&dir);
+        assert_eq!(
+            status(&report, expected),
+            Status::Fail,
+            "{name}: {}",
+            report.summary()
+        );
+        for c in &report.checks {
+            if c.id != expected {
+                assert_ne!(
+                    c.status,
+                    Status::Fail,
+                    "{name}: {} failed too\n{}",
+                    c.id,
+                    report.summary()
+                );
+            }
+        }
+    };
+    // Entry 1 is voter 0's first ballot, superseded by a revote: not counted, so only its own
+    // check can notice that it was altered.
+    only(
+        "bad-ballot",
+        &|b| {
+            let at = b[0].len() - 300;
+            b[0][at] ^= 1;
+        },
+        "V8",
+    );
+    // The same superseded ballot twice in a row.
+    only(
+        "duplicate",
+        &|b| {
+            let copy = b[0].clone();
+            b.insert(1, copy);
+        },
+        "V9",
+    );
+}
