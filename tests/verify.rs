@@ -254,7 +254,7 @@ fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
         .finalize()
         .into();
     let mut out = header;
-    let mut push = |payload: Vec<u8>, out: &mut Vec<u8>, head: &mut [u8; 64]| {
+    let push = |payload: Vec<u8>, out: &mut Vec<u8>, head: &mut [u8; 64]| {
         *head = Sha512::new()
             .chain_update(b"evote/board-entry/v1")
             .chain_update(*head)
