@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use evote::ceremony::{
-    adjudicate, part1, CeremonyOutcome, CeremonyParams, CeremonyTranscript, GuardianKeyShare,
-    Round2Secret, Round3Secret,
+    adjudicate, part1, run_locally, CeremonyOutcome, CeremonyParams, CeremonyTranscript,
+    GuardianKeyShare, Round2Secret,
 };
 use evote::decryption::{combine, DecryptionShare, EncryptedTally, TallyAccumulator};
 use evote::proofs::RangeProof;
@@ -32,48 +32,11 @@ struct Run {
 
 fn ceremony(params: &CeremonyParams, seed: u64) -> Run {
     let mut rng = rng(seed);
-    let (s1, hashes): (Vec<_>, Vec<_>) = params
-        .indices()
-        .map(|i| expect(part1(params, i, &mut rng)))
-        .unzip();
-    let (s2, reveals): (Vec<_>, Vec<_>) = s1.into_iter().map(|s| expect(s.part2(&hashes))).unzip();
-    let mut shares = Vec::new();
-    let s3: Vec<Round3Secret> = s2
-        .into_iter()
-        .map(|s| {
-            let (s3, mut sent) = expect(s.part3(&reveals, &mut rng));
-            shares.append(&mut sent);
-            s3
-        })
-        .collect();
-    let mut complaints = Vec::new();
-    let s4: Vec<_> = s3
-        .into_iter()
-        .map(|s| {
-            let (s4, mut c) = expect(s.part4(&shares, &mut rng));
-            complaints.append(&mut c);
-            s4
-        })
-        .collect();
-    let transcript = CeremonyTranscript {
-        params: params.clone(),
-        hashes,
-        reveals,
-        shares,
-        complaints,
-    };
-    let mut outcome = None;
-    let keys = s4
-        .into_iter()
-        .map(|s| {
-            let (key, o) = expect(s.finish(&transcript, &mut rng));
-            outcome = Some(o);
-            key
-        })
-        .collect();
+    let (transcript, keys) = expect(run_locally(params, &mut rng));
+    let outcome = expect(adjudicate(&transcript, &mut rng));
     Run {
         transcript,
-        outcome: outcome.unwrap_or_else(|| panic!("no guardians")),
+        outcome,
         keys,
     }
 }
@@ -119,7 +82,7 @@ fn ceremonies(c: &mut Criterion) {
             },
         );
         g.bench_function("total: all guardians, all rounds, one thread", |b| {
-            b.iter(|| ceremony(&params, 6))
+            b.iter(|| run_locally(&params, &mut rng(6)))
         });
         g.finish();
     }

@@ -92,6 +92,27 @@ fn status(report: &Report, id: &str) -> Status {
     report.checks.iter().find(|c| c.id == id).unwrap().status
 }
 
+/// Asserts that `expected` fails and that no other check does (each passes or could not run).
+fn assert_only(report: &Report, expected: &str, name: &str) {
+    assert_eq!(
+        status(report, expected),
+        Status::Fail,
+        "{name}: {}",
+        report.summary()
+    );
+    for c in &report.checks {
+        if c.id != expected {
+            assert_ne!(
+                c.status,
+                Status::Fail,
+                "{name}: {} failed too\n{}",
+                c.id,
+                report.summary()
+            );
+        }
+    }
+}
+
 #[test]
 fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
     let good = record("base");
@@ -114,24 +135,7 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         rehash(&dir);
         let report = verify(&dir);
         assert!(!report.passed(), "{name}: passed");
-        assert_eq!(
-            status(&report, expected),
-            Status::Fail,
-            "{name}: {}",
-            report.summary()
-        );
-        // Only that check fails: every other one passes or could not run.
-        for c in &report.checks {
-            if c.id != expected {
-                assert_ne!(
-                    c.status,
-                    Status::Fail,
-                    "{name}: {} failed too\n{}",
-                    c.id,
-                    report.summary()
-                );
-            }
-        }
+        assert_only(&report, expected, name);
     };
     // A flipped byte inside a ballot on the board: the chain breaks.
     case(
@@ -296,24 +300,7 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         let dir = good.parent().unwrap().join(format!("forged-{name}"));
         copy_dir(&good, &dir);
         rechain(&dir, edit);
-        let report = verify(&dir);
-        assert_eq!(
-            status(&report, expected),
-            Status::Fail,
-            "{name}: {}",
-            report.summary()
-        );
-        for c in &report.checks {
-            if c.id != expected {
-                assert_ne!(
-                    c.status,
-                    Status::Fail,
-                    "{name}: {} failed too\n{}",
-                    c.id,
-                    report.summary()
-                );
-            }
-        }
+        assert_only(&verify(&dir), expected, name);
     };
     // Entry 1 is voter 0's first ballot, superseded by a revote: not counted, so only its own
     // check can notice that it was altered.
