@@ -12,7 +12,7 @@ use evote::election::board::tally;
 use evote::election::record::files;
 use evote::election::{
     write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
-    RecordIndex, RecordParts,
+    RecordIndex, RecordParts, RevotePolicy, VoterCredential,
 };
 use evote::verify::{verify_record, Report, Status};
 use rand_chacha::ChaCha20Rng;
@@ -23,6 +23,12 @@ fn quiet(_: &str, _: u64, _: u64) {}
 /// Builds a valid record (2-of-3, example manifest, 6 voters, two revotes, one challenged
 /// ballot, one guardian absent) and returns its directory.
 fn record(name: &str) -> PathBuf {
+    build(name, RevotePolicy::LastCounts).0
+}
+
+/// A valid record under `policy` (no revotes when revoting is refused), with its context and
+/// the voters' credentials.
+fn build(name: &str, policy: RevotePolicy) -> (PathBuf, ElectionContext, Vec<VoterCredential>) {
     let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
         .join("verify")
         .join(name);
@@ -33,7 +39,9 @@ fn record(name: &str) -> PathBuf {
     let (ceremony, keys) = run_locally(&params, &mut rng).unwrap();
     let outcome = adjudicate(&ceremony, &mut rng).unwrap();
     let (voters, list) = CredentialList::generate(6, &mut rng);
-    let context = ElectionContext::new(Manifest::example(), outcome, list).unwrap();
+    let mut manifest = Manifest::example();
+    manifest.revoting = policy;
+    let context = ElectionContext::new(manifest, outcome, list).unwrap();
     let board_path = base.join("server-board.bin");
     let mut board = BallotBoard::create(&board_path, &context).unwrap();
     let choice = |i: usize| {
@@ -44,10 +52,15 @@ fn record(name: &str) -> PathBuf {
             vec![3, 0, 1, 0],
         ]
     };
+    let revotes = if policy == RevotePolicy::LastCounts {
+        2
+    } else {
+        0
+    };
     for (i, v) in voters
         .iter()
         .enumerate()
-        .chain(voters.iter().enumerate().take(2))
+        .chain(voters.iter().enumerate().take(revotes))
     {
         let (b, _) = Ballot::encrypt(&context, v, &choice(i + 1), &mut rng).unwrap();
         board.append(&context, &b.to_bytes(), &mut rng).unwrap();
@@ -81,7 +94,7 @@ fn record(name: &str) -> PathBuf {
         },
     )
     .unwrap();
-    dir
+    (dir, context, voters)
 }
 
 fn verify(dir: &Path) -> Report {
@@ -321,4 +334,22 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         },
         "V9",
     );
+}
+
+#[test]
+fn a_second_ballot_under_refused_revoting_fails_exactly_v10() {
+    let (good, context, voters) = build("refused", RevotePolicy::Refused);
+    assert!(verify(&good).passed(), "{}", verify(&good).summary());
+    // A forger slips an earlier, valid second ballot of voter 0 onto the board: the counted
+    // ballot (the last) is unchanged, so only the revoting rule is broken.
+    let mut rng = ChaCha20Rng::seed_from_u64(5);
+    let choice = vec![vec![0, 1], vec![0; 5], vec![0; 8], vec![0; 4]];
+    let extra = Ballot::encrypt(&context, &voters[0], &choice, &mut rng)
+        .unwrap()
+        .0
+        .to_bytes();
+    let dir = good.parent().unwrap().join("refused-twice");
+    copy_dir(&good, &dir);
+    rechain(&dir, &|b| b.insert(0, extra.clone()));
+    assert_only(&verify(&dir), "V10", "refused-twice");
 }
