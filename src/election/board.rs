@@ -139,7 +139,7 @@ pub struct Receipt {
 }
 
 /// The first 16 bytes of every ciphertext's `alpha` in a ballot: the keys of the replay index.
-fn alpha_keys(ballot: &Ballot) -> Vec<[u8; 16]> {
+pub(crate) fn alpha_keys(ballot: &Ballot) -> Vec<[u8; 16]> {
     ballot
         .contests()
         .iter()

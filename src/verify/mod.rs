@@ -21,7 +21,7 @@ use serde::Serialize;
 use crate::ceremony::adjudicate;
 use crate::decryption::{combine, TallyAccumulator};
 use crate::election::ballot::{peek_credential, tracker_of, Ballot, BallotError};
-use crate::election::board::{option_bounds, Entry};
+use crate::election::board::{alpha_keys, option_bounds, Entry};
 use crate::election::manifest::RevotePolicy;
 use crate::election::record::{file_hash, files, to_hex, Record, RecordError};
 use crate::election::{ElectionContext, ElectionResults};
@@ -502,14 +502,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                                 format!("same ballot id as entry {first}"),
                             );
                         }
-                        for ct in ballot.contests().iter().flat_map(|c| c.ciphertexts()) {
-                            let mut key = [0u8; 16];
-                            key.copy_from_slice(
-                                ct.compressed()[0]
-                                    .as_bytes()
-                                    .get(..16)
-                                    .unwrap_or(&[0u8; 16]),
-                            );
+                        for key in alpha_keys(&ballot) {
                             if let Some(first) = alphas.insert(key, number) {
                                 if first != number {
                                     b.fail(
