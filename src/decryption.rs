@@ -259,6 +259,19 @@ impl TallyAccumulator {
         true
     }
 
+    /// Adds another accumulator's ballots (one built in parallel under the same key and bounds).
+    /// Refuses (returns `false`, adds nothing) when the key or the bounds differ.
+    pub fn merge(&mut self, other: TallyAccumulator) -> bool {
+        if other.public != self.public || other.bounds != self.bounds {
+            return false;
+        }
+        for (sum, ct) in self.sums.iter_mut().zip(&other.sums) {
+            *sum += ct;
+        }
+        self.ballots += other.ballots;
+        true
+    }
+
     /// The number of ballots counted so far.
     pub fn ballots(&self) -> u64 {
         self.ballots

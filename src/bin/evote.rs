@@ -166,19 +166,33 @@ fn demo(
 }
 
 fn verify(record: &Path, json: bool) -> ExitCode {
-    let terminal = std::io::stderr().is_terminal() && !json;
-    let progress = move |phase: &str, done: u64, total: u64| {
-        if terminal {
-            eprint!("\r  {phase}: {done}/{total}   ");
-        }
+    // A progress bar on a terminal; nothing when the output goes to a file or a pipe.
+    let bar = if std::io::stderr().is_terminal() && !json {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template(
+                "  {msg:8} [{bar:40}] {pos}/{len} ballots ({per_sec}, {eta} left)",
+            )
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        indicatif::ProgressBar::hidden()
     };
-    let report = match verify_record(record, &mut OsRng, &progress) {
+    let progress = |phase: &str, done: u64, total: u64| {
+        if bar.length() != Some(total) {
+            bar.set_length(total);
+        }
+        bar.set_message(phase.to_string());
+        bar.set_position(done);
+    };
+    let report = verify_record(record, &mut OsRng, &progress);
+    bar.finish_and_clear();
+    let report = match report {
         Ok(r) => r,
         Err(e) => return unusable(format!("{}: {e}", record.display())),
     };
-    if terminal {
-        eprintln!();
-    }
     if json {
         match serde_json::to_string_pretty(&report) {
             Ok(text) => println!("{text}"),

@@ -23,7 +23,9 @@ use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use rand_core::{CryptoRng, RngCore};
+use rand_chacha::ChaCha20Rng;
+use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 
 use super::ballot::{Ballot, BallotError, VerifiedBallot};
@@ -603,7 +605,8 @@ impl BallotBoard {
                 Err(e) => results.push(Some(Err(e))),
             }
         }
-        let verdicts = Ballot::verify_batch(candidates, context, rng);
+        // One batch per core-sized chunk; the staging below stays sequential and in order.
+        let verdicts = Ballot::verify_batch_parallel(candidates, context, 256, rng);
         // In order: refuse conflicts among this batch's verified ballots, then stage the rest.
         let mut batch_trackers: HashMap<[u8; 64], u64> = HashMap::new();
         let mut batch_ids: HashMap<[u8; 32], u64> = HashMap::new();
@@ -778,8 +781,8 @@ pub fn option_bounds(context: &ElectionContext) -> Vec<u64> {
 
 /// Tallies a board file, streaming: a first pass finds each credential's last ballot (the only
 /// one under `refused`), a second pass adds the counted ballots to a [`TallyAccumulator`], which
-/// re-checks their range proofs in batches of 256 ballots. Memory holds one batch and one entry
-/// number per credential, not the ballots.
+/// re-checks their range proofs in batches of 256 ballots, eight batches at a time on all cores.
+/// Memory holds those batches and one entry number per credential, not the ballots.
 ///
 /// # Errors
 /// [`BoardError`] for a broken file, or a counted ballot that no longer verifies.
@@ -807,52 +810,77 @@ pub fn tally<R: RngCore + CryptoRng>(
         }
     }
     let counted: HashSet<u64> = last.into_values().collect();
-    let mut accumulator = TallyAccumulator::new(context.public_key(), &option_bounds(context));
+    let bounds = option_bounds(context);
+    let mut accumulator = TallyAccumulator::new(context.public_key(), &bounds);
     let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
-    let mut chunk: Vec<(u64, Ballot)> = Vec::with_capacity(CHUNK);
     let positions = option_positions(context);
-    let flush =
-        |chunk: &mut Vec<(u64, Ballot)>, accumulator: &mut TallyAccumulator, rng: &mut R| {
-            let flat: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> =
-                chunk.iter().map(|(_, b)| b.flattened()).collect();
-            let refs: Vec<(&[Ciphertext], &[RangeProof])> = flat
-                .iter()
-                .map(|(c, p)| (c.as_slice(), p.as_slice()))
-                .collect();
-            let rejected = accumulator.add_ballots(
-                &refs,
-                |b, k| match (chunk.get(b), positions.get(k)) {
-                    (Some((_, ballot)), Some((c, o))) => {
-                        context.option_transcript(ballot.id(), ballot.credential(), *c, *o)
-                    }
-                    _ => merlin::Transcript::new(b"evote/unreachable"),
-                },
-                rng,
-            );
-            let result = match rejected.first() {
-                Some((b, _)) => Err(BoardError::Corrupt {
-                    entry: chunk.get(*b).map(|(n, _)| *n).unwrap_or(0),
-                    reason: "a counted ballot's range proof does not verify",
-                }),
-                None => Ok(()),
-            };
-            chunk.clear();
-            result
-        };
+    // Checks one chunk's range proofs in one batch, into an accumulator of its own.
+    let check_chunk = |chunk: &[(u64, Ballot)], seed: [u8; 32]| {
+        let mut partial = TallyAccumulator::new(context.public_key(), &bounds);
+        let flat: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> =
+            chunk.iter().map(|(_, b)| b.flattened()).collect();
+        let refs: Vec<(&[Ciphertext], &[RangeProof])> = flat
+            .iter()
+            .map(|(c, p)| (c.as_slice(), p.as_slice()))
+            .collect();
+        let rejected = partial.add_ballots(
+            &refs,
+            |b, k| match (chunk.get(b), positions.get(k)) {
+                (Some((_, ballot)), Some((c, o))) => {
+                    context.option_transcript(ballot.id(), ballot.credential(), *c, *o)
+                }
+                _ => merlin::Transcript::new(b"evote/unreachable"),
+            },
+            &mut ChaCha20Rng::from_seed(seed),
+        );
+        match rejected.first() {
+            Some((b, _)) => Err(BoardError::Corrupt {
+                entry: chunk.get(*b).map(|(n, _)| *n).unwrap_or(0),
+                reason: "a counted ballot's range proof does not verify",
+            }),
+            None => Ok(partial),
+        }
+    };
+    // Chunks of a batch run on all cores; partial sums are merged in order.
+    let mut flush = |pending: &mut Vec<(u64, Ballot)>, accumulator: &mut TallyAccumulator| {
+        let seeds: Vec<[u8; 32]> = (0..pending.len().div_ceil(CHUNK))
+            .map(|_| {
+                let mut seed = [0u8; 32];
+                rng.fill_bytes(&mut seed);
+                seed
+            })
+            .collect();
+        let partials: Vec<Result<TallyAccumulator, BoardError>> = pending
+            .par_chunks(CHUNK)
+            .zip(seeds)
+            .map(|(chunk, seed)| check_chunk(chunk, seed))
+            .collect();
+        pending.clear();
+        for partial in partials {
+            if !accumulator.merge(partial?) {
+                return Err(BoardError::Corrupt {
+                    entry: 0,
+                    reason: "a partial tally does not fit the election",
+                });
+            }
+        }
+        Ok(())
+    };
+    let mut pending: Vec<(u64, Ballot)> = Vec::with_capacity(CHUNK * 8);
     while let Some(entry) = reader.next_checked()? {
         if let Entry::Ballot { number, bytes, .. } = entry {
             if counted.contains(&number) {
-                chunk.push((
+                pending.push((
                     number,
                     Ballot::from_bytes(&bytes).map_err(BoardError::Ballot)?,
                 ));
-                if chunk.len() == CHUNK {
-                    flush(&mut chunk, &mut accumulator, rng)?;
+                if pending.len() == CHUNK * 8 {
+                    flush(&mut pending, &mut accumulator)?;
                 }
             }
         }
     }
-    flush(&mut chunk, &mut accumulator, rng)?;
+    flush(&mut pending, &mut accumulator)?;
     Ok(accumulator.finish())
 }
 

@@ -5,12 +5,13 @@
 //! and reason. It goes on after a failure whenever later checks can still run, and marks a check
 //! it could not run as `not-run`, never as passed.
 //!
-//! The board is read twice as a stream (first the chain and who cast what, then the ballots),
-//! so memory holds one batch of ballots and small per-ballot indices, not the ballots. Ballots
+//! The board is read twice as a stream (first the chain and who cast what, then the ballots).
+//! Memory holds a few batches of ballots, never the board: the indices that find repeated
+//! credentials, trackers, ids and ciphertexts are sorted externally (`spill`), in a bounded
+//! buffer plus temporary files, and the counted set is one bit per board entry. Ballots
 //! are decoded and verified in batches of [`BATCH`], one multiscalar multiplication per batch,
 //! with batches spread over all cores (rayon); a failing batch is bisected down to the ballots.
 
-use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 use rand_chacha::ChaCha20Rng;
@@ -29,6 +30,18 @@ use crate::election::{ElectionContext, ElectionResults};
 /// One board entry after decoding and verification: its number, its tracker and the ballot (or
 /// why it was refused).
 type Judged = (u64, [u8; 64], Result<Ballot, BallotError>);
+
+mod spill;
+use spill::{Key, SpillSorter};
+
+/// Index kinds, in the order the external sort groups them.
+const CREDENTIAL: u8 = 0;
+const TRACKER: u8 = 1;
+const BALLOT_ID: u8 = 2;
+const CIPHERTEXT: u8 = 3;
+/// Set in an index key's entry for challenged ballot `i` (entry = `CHALLENGED | i`): board entries
+/// sort before challenged ballots with the same value.
+const CHALLENGED: u64 = 1 << 63;
 
 /// Ballots decoded and verified together.
 pub const BATCH: usize = 512;
@@ -322,10 +335,11 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     }
     b.ran("V6", true);
 
-    // V7 (pass 1): chain, head, close, and each credential's last entry.
-    let mut last: HashMap<[u8; 32], u64> = HashMap::new();
-    let mut cast_count: HashMap<[u8; 32], u64> = HashMap::new();
+    // V7 (pass 1): chain, head, close, and which entries each credential cast.
+    let mut by_credential = SpillSorter::new();
+    let mut index_error: Option<std::io::Error> = None;
     let mut entries = 0u64;
+    let mut last_number = 0u64;
     let mut closed_at: Option<u64> = None;
     let chain_ok = match record.board() {
         Err(e) => {
@@ -347,6 +361,11 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     Ok(None) => break,
                     Ok(Some(Entry::Ballot { number, bytes, .. })) => {
                         entries += 1;
+                        last_number = last_number.max(number);
+                        if entries % 4096 == 0 {
+                            // The length is not known before the end of the first pass.
+                            progress("chain", entries, entries);
+                        }
                         if let Some(c) = closed_at {
                             b.fail(
                                 "V7",
@@ -356,9 +375,15 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                             ok = false;
                         }
                         match peek_credential(&bytes) {
-                            Some(cred) => {
-                                last.insert(cred, number);
-                                *cast_count.entry(cred).or_insert(0) += 1;
+                            Some(value) => {
+                                let key = Key {
+                                    kind: CREDENTIAL,
+                                    value,
+                                    entry: number,
+                                };
+                                if let Err(e) = by_credential.push(key) {
+                                    index_error.get_or_insert(e);
+                                }
                             }
                             None => {
                                 b.fail("V7", format!("entry {number}"), "not a ballot encoding");
@@ -399,29 +424,56 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     if !chain_ok {
         return Ok(report(b, entries, 0));
     }
-    let counted_entries: HashSet<u64> = last.values().copied().collect();
 
-    // V10: revoting policy.
-    b.objects("V10", cast_count.len() as u64);
-    if context.manifest().revoting == RevotePolicy::Refused {
-        for (cred, n) in &cast_count {
-            if *n > 1 {
-                b.fail(
-                    "V10",
-                    format!("credential {}", to_hex(cred.get(..8).unwrap_or(&[]))),
-                    format!("{n} ballots although revoting is refused"),
-                );
+    // V10: revoting policy, and the counted set (each credential's last entry), one bit per
+    // board entry.
+    let mut counted_entries = EntrySet::new(last_number);
+    let refused = context.manifest().revoting == RevotePolicy::Refused;
+    let revotes = index_error
+        .take()
+        .map_or_else(|| by_credential.into_sorted(), Err)
+        .and_then(|mut sorted| {
+            let mut current: Option<(Key, u64)> = None; // (latest key, ballots so far)
+            let mut finish = |b: &mut Builder, (key, n): (Key, u64)| {
+                b.objects("V10", 1);
+                counted_entries.insert(key.entry);
+                if refused && n > 1 {
+                    b.fail(
+                        "V10",
+                        format!("credential {}", to_hex(key.value.get(..8).unwrap_or(&[]))),
+                        format!("{n} ballots although revoting is refused"),
+                    );
+                }
+            };
+            while let Some(key) = sorted.next_key()? {
+                current = match current {
+                    Some((prev, n)) if prev.value == key.value => Some((key, n + 1)),
+                    Some(done) => {
+                        finish(&mut b, done);
+                        Some((key, 1))
+                    }
+                    None => Some((key, 1)),
+                };
             }
-        }
+            if let Some(done) = current {
+                finish(&mut b, done);
+            }
+            Ok(())
+        });
+    if let Err(e) = revotes {
+        b.fail("V10", "index", format!("the temporary index failed: {e}"));
     }
     b.ran("V10", false);
 
     // Pass 2: every ballot, in parallel batches; uniqueness; the tally of the counted ballots.
     let bounds = option_bounds(&context);
     let mut accumulator = TallyAccumulator::new(context.public_key(), &bounds);
-    let mut trackers: HashMap<[u8; 64], u64> = HashMap::new();
-    let mut ids: HashMap<[u8; 32], u64> = HashMap::new();
-    let mut alphas: HashMap<[u8; 16], u64> = HashMap::new();
+    let mut uniques = SpillSorter::new();
+    let mut push = |key: Key| {
+        if let Err(e) = uniques.push(key) {
+            index_error.get_or_insert(e);
+        }
+    };
     let mut ballots_seen = 0u64;
     let mut reader = match record.board() {
         Ok(r) => r,
@@ -485,35 +537,27 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                 ballots_seen += 1;
                 b.objects("V8", 1);
                 b.objects("V9", 1);
-                if let Some(first) = trackers.insert(tracker, number) {
-                    b.fail(
-                        "V9",
-                        format!("entry {number}"),
-                        format!("same tracker as entry {first}"),
-                    );
-                }
+                push(Key {
+                    kind: TRACKER,
+                    value: prefix32(&tracker),
+                    entry: number,
+                });
                 match verdict {
                     Err(e) => b.fail("V8", format!("entry {number}"), e.to_string()),
                     Ok(ballot) => {
-                        if let Some(first) = ids.insert(*ballot.id(), number) {
-                            b.fail(
-                                "V9",
-                                format!("entry {number}"),
-                                format!("same ballot id as entry {first}"),
-                            );
+                        push(Key {
+                            kind: BALLOT_ID,
+                            value: *ballot.id(),
+                            entry: number,
+                        });
+                        for alpha in alpha_keys(&ballot) {
+                            push(Key {
+                                kind: CIPHERTEXT,
+                                value: prefix32(&alpha),
+                                entry: number,
+                            });
                         }
-                        for key in alpha_keys(&ballot) {
-                            if let Some(first) = alphas.insert(key, number) {
-                                if first != number {
-                                    b.fail(
-                                        "V9",
-                                        format!("entry {number}"),
-                                        format!("reuses a ciphertext of entry {first}"),
-                                    );
-                                }
-                            }
-                        }
-                        if counted_entries.contains(&number) {
+                        if counted_entries.contains(number) {
                             counted_batch.push((number, ballot));
                         }
                     }
@@ -525,34 +569,29 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     tally_ok = false;
                 }
             }
-            progress("ballots", ballots_seen, entries);
+            progress("proofs", ballots_seen, entries);
             pending.clear();
         }
     }
     b.ran("V8", false);
-    b.ran("V9", false);
 
-    // V11: challenged ballots.
+    // V11: challenged ballots (whether one was also cast is found with the V9 index below).
     let challenged = record.for_each_challenged(|i, item| {
         b.objects("V11", 1);
         match item {
             Err(e) => b.fail("V11", format!("challenged ballot {i}"), e.to_string()),
             Ok((ballot, seed)) => {
-                let tracker = ballot.tracker();
-                if let Some(entry) = trackers.get(&tracker) {
-                    b.fail(
-                        "V11",
-                        format!("challenged ballot {i}"),
-                        format!("cast as entry {entry}"),
-                    );
-                }
-                if let Some(entry) = ids.get(ballot.id()) {
-                    b.fail(
-                        "V11",
-                        format!("challenged ballot {i}"),
-                        format!("its ballot id is cast as entry {entry}"),
-                    );
-                }
+                let entry = CHALLENGED | i as u64;
+                push(Key {
+                    kind: TRACKER,
+                    value: prefix32(&ballot.tracker()),
+                    entry,
+                });
+                push(Key {
+                    kind: BALLOT_ID,
+                    value: *ballot.id(),
+                    entry,
+                });
                 if let Err(e) = ballot.vartime_open(&context, &seed) {
                     b.fail("V11", format!("challenged ballot {i}"), e.to_string());
                 }
@@ -571,6 +610,57 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     if let Err(e) = challenged {
         b.fail("V11", files::CHALLENGED, e.to_string());
     }
+
+    // V9 (and V11's "not cast"): every repeated tracker, ballot id and ciphertext.
+    let repeats = index_error
+        .take()
+        .map_or_else(|| uniques.into_sorted(), Err)
+        .and_then(|mut sorted| {
+            // (kind, value, first board entry holding it)
+            let mut current: Option<(u8, [u8; 32], Option<u64>)> = None;
+            while let Some(key) = sorted.next_key()? {
+                let first = match current {
+                    Some((kind, value, first)) if kind == key.kind && value == key.value => first,
+                    _ => None,
+                };
+                let challenged = key.entry & CHALLENGED != 0;
+                let first = match (first, challenged) {
+                    (None, false) => Some(key.entry),
+                    (None, true) => None,
+                    (Some(first), false) => {
+                        let why = match key.kind {
+                            TRACKER => Some(format!("same tracker as entry {first}")),
+                            BALLOT_ID => Some(format!("same ballot id as entry {first}")),
+                            // A ballot repeating its own ciphertext is caught by its proofs.
+                            CIPHERTEXT if key.entry != first => {
+                                Some(format!("reuses a ciphertext of entry {first}"))
+                            }
+                            _ => None,
+                        };
+                        if let Some(why) = why {
+                            b.fail("V9", format!("entry {}", key.entry), why);
+                        }
+                        Some(first)
+                    }
+                    (Some(first), true) => {
+                        let at = format!("challenged ballot {}", key.entry & !CHALLENGED);
+                        match key.kind {
+                            TRACKER => b.fail("V11", at, format!("cast as entry {first}")),
+                            _ => {
+                                b.fail("V11", at, format!("its ballot id is cast as entry {first}"))
+                            }
+                        }
+                        Some(first)
+                    }
+                };
+                current = Some((key.kind, key.value, first));
+            }
+            Ok(())
+        });
+    if let Err(e) = repeats {
+        b.fail("V9", "index", format!("the temporary index failed: {e}"));
+    }
+    b.ran("V9", false);
     b.ran("V11", false);
 
     // V12: the tally.
@@ -682,4 +772,42 @@ pub fn verify_record<R: RngCore + CryptoRng>(
         Err(e) => b.fail("V15", files::RESULTS, e.to_string()),
     }
     Ok(report(b, ballots_seen, counted))
+}
+
+/// The first 32 bytes of `bytes`, zero-padded: an index value.
+fn prefix32(bytes: &[u8]) -> [u8; 32] {
+    let mut out = [0u8; 32];
+    for (o, b) in out.iter_mut().zip(bytes) {
+        *o = *b;
+    }
+    out
+}
+
+/// A set of board entry numbers, one bit per entry.
+struct EntrySet {
+    bits: Vec<u64>,
+}
+
+impl EntrySet {
+    fn new(last: u64) -> Self {
+        Self {
+            bits: vec![0; usize::try_from(last / 64 + 1).unwrap_or(0)],
+        }
+    }
+
+    fn insert(&mut self, entry: u64) {
+        if let Some(word) = usize::try_from(entry / 64)
+            .ok()
+            .and_then(|i| self.bits.get_mut(i))
+        {
+            *word |= 1 << (entry % 64);
+        }
+    }
+
+    fn contains(&self, entry: u64) -> bool {
+        usize::try_from(entry / 64)
+            .ok()
+            .and_then(|i| self.bits.get(i))
+            .is_some_and(|word| word & (1 << (entry % 64)) != 0)
+    }
 }
