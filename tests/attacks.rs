@@ -193,7 +193,7 @@ fn regrouped_ciphertexts_do_not_share_a_proof() {
     let proof = SelectionLimitProof::prove(
         &mut Transcript::new(b"t"),
         &key,
-        &[a.clone(), b.clone()],
+        &[a, b],
         &[oa, ob],
         1..=1,
         &mut rng,
@@ -204,10 +204,10 @@ fn regrouped_ciphertexts_do_not_share_a_proof() {
             .verify(&mut Transcript::new(b"t"), key.public(), cts, 1..=1)
             .is_ok()
     };
-    assert!(check(&[a.clone(), b.clone()]));
-    assert!(!check(&[b.clone(), a.clone()]));
+    assert!(check(&[a, b]));
+    assert!(!check(&[b, a]));
     assert!(!check(&[&a + &b]));
-    assert!(!check(&[a.clone(), b.clone(), Ciphertext::zero()]));
+    assert!(!check(&[a, b, Ciphertext::zero()]));
     assert!(!check(&[a]));
 }
 
