@@ -206,7 +206,7 @@ fn regrouped_ciphertexts_do_not_share_a_proof() {
     };
     assert!(check(&[a, b]));
     assert!(!check(&[b, a]));
-    assert!(!check(&[&a + &b]));
+    assert!(!check(&[a + b]));
     assert!(!check(&[a, b, Ciphertext::zero()]));
     assert!(!check(&[a]));
 }
@@ -390,12 +390,9 @@ fn identity_and_non_canonical_encodings_are_refused_everywhere() {
     for &at in &betas {
         let mut identity = bytes.clone();
         identity[at..at + 32].fill(0);
-        match Ballot::from_bytes(&identity) {
-            Ok(b) => {
-                assert_eq!(b.to_bytes(), identity);
-                assert!(b.verify(&context, &mut rng).is_err());
-            }
-            Err(_) => {}
+        if let Ok(b) = Ballot::from_bytes(&identity) {
+            assert_eq!(b.to_bytes(), identity);
+            assert!(b.verify(&context, &mut rng).is_err());
         }
         cases += 1;
     }
