@@ -652,9 +652,18 @@ pub struct CeremonyOutcome {
     culprits: Vec<(GuardianIndex, Misbehaviour)>,
     joint_key: PublicKey,
     key_shares: BTreeMap<GuardianIndex, PublicKey>,
+    transcript_digest: [u8; 64],
 }
 
 impl CeremonyOutcome {
+    /// `SHA-512("evote/ceremony-transcript/v1" ‖ transcript encoding)` of the transcript this
+    /// outcome was adjudicated from. The election context absorbs it, so every byte of the
+    /// published transcript — the sealed shares too, which no outsider can open — is bound to
+    /// the election.
+    pub fn transcript_digest(&self) -> &[u8; 64] {
+        &self.transcript_digest
+    }
+
     /// The election public key `K = Σ_{i∈Q} C_{i,0}`.
     pub fn joint_key(&self) -> &PublicKey {
         &self.joint_key
@@ -920,12 +929,20 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
         })?;
         key_shares.insert(*j, share);
     }
+    let transcript_digest = {
+        use sha2::{Digest, Sha512};
+        let mut h = Sha512::new();
+        h.update(b"evote/ceremony-transcript/v1");
+        h.update(transcript.to_bytes());
+        h.finalize().into()
+    };
     Ok(CeremonyOutcome {
         params: params.clone(),
         qualified,
         culprits,
         joint_key,
         key_shares,
+        transcript_digest,
     })
 }
 

@@ -78,6 +78,7 @@ impl ElectionContext {
                 h.update(x.as_bytes());
             }
         }
+        h.update(outcome.transcript_digest());
         let key = EncryptionKey::new(outcome.joint_key());
         Ok(Self {
             manifest,

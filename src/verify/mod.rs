@@ -153,7 +153,7 @@ pub const CHECKS: [(&str, &str); 15] = [
     ("V3", "the manifest is well formed"),
     ("V4", "the key ceremony adjudicates to a key with at least t qualified guardians"),
     ("V5", "the credential list is canonical: sorted, unique, valid points"),
-    ("V6", "the recomputed election context hash equals the record's"),
+    ("V6", "the recomputed election context hash and the election id equal the record's"),
     ("V7", "the board belongs to this election and its entries chain to the recorded head"),
     ("V8", "every ballot decodes, fits the manifest, has a listed credential, a valid signature and valid proofs"),
     ("V9", "ballot ids, trackers and ciphertexts are unique across the board and challenged ballots"),
@@ -332,6 +332,13 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     b.objects("V6", 1);
     if to_hex(context.hash()) != record.index().election_hash {
         b.fail("V6", files::INDEX, "election_hash differs from the hash recomputed from manifest, ceremony and credentials");
+    }
+    if record.index().election_id != context.manifest().election_id {
+        b.fail(
+            "V6",
+            files::INDEX,
+            "election_id differs from the manifest's",
+        );
     }
     b.ran("V6", true);
 

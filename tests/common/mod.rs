@@ -1,7 +1,18 @@
 //! Helpers shared by the record tests: copying a record and re-signing its index the way a
 //! forger who edits files would.
+#![allow(dead_code)] // each test file uses its own subset
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
+use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
+use evote::election::board::tally;
+use evote::election::{
+    write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
+    RecordParts, RevotePolicy, VoterCredential,
+};
+use rand_chacha::ChaCha20Rng;
+use rand_core::SeedableRng;
 
 use evote::election::record::{file_hash, files, to_hex};
 use evote::election::RecordIndex;
@@ -27,4 +38,138 @@ pub fn copy_dir(from: &Path, to: &Path) {
         let entry = entry.unwrap();
         std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
     }
+}
+
+/// A valid record under `policy` (no revotes when revoting is refused), with its context and
+/// the voters' credentials.
+pub fn build(name: &str, policy: RevotePolicy) -> (PathBuf, ElectionContext, Vec<VoterCredential>) {
+    build_seeded(name, policy, 42)
+}
+
+/// [`build`] from another seed: another election (other keys, credentials and ballots).
+pub fn build_seeded(
+    name: &str,
+    policy: RevotePolicy,
+    seed: u64,
+) -> (PathBuf, ElectionContext, Vec<VoterCredential>) {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("records")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let params = CeremonyParams::new([4; 32], 2, 3).unwrap();
+    let (ceremony, keys) = run_locally(&params, &mut rng).unwrap();
+    let outcome = adjudicate(&ceremony, &mut rng).unwrap();
+    let (voters, list) = CredentialList::generate(6, &mut rng);
+    let mut manifest = Manifest::example();
+    manifest.revoting = policy;
+    let context = ElectionContext::new(manifest, outcome, list).unwrap();
+    let board_path = base.join("server-board.bin");
+    let mut board = BallotBoard::create(&board_path, &context).unwrap();
+    let choice = |i: usize| {
+        vec![
+            if i % 2 == 0 { vec![1, 0] } else { vec![0, 1] },
+            vec![0, 0, 0, 0, (i % 2) as u64],
+            vec![1, 0, 0, 0, 0, 0, 0, (i % 2) as u64],
+            vec![3, 0, 1, 0],
+        ]
+    };
+    let revotes = if policy == RevotePolicy::LastCounts {
+        2
+    } else {
+        0
+    };
+    for (i, v) in voters
+        .iter()
+        .enumerate()
+        .chain(voters.iter().enumerate().take(revotes))
+    {
+        let (b, _) = Ballot::encrypt(&context, v, &choice(i + 1), &mut rng).unwrap();
+        board.append(&context, &b.to_bytes(), &mut rng).unwrap();
+    }
+    let (probe, secret) = Ballot::encrypt(&context, &voters[3], &choice(0), &mut rng).unwrap();
+    board.close().unwrap();
+    drop(board);
+    let encrypted = tally(&board_path, &context, &mut rng).unwrap();
+    let shares: Vec<_> = keys[1..]
+        .iter()
+        .map(|k| {
+            k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, &mut rng)
+                .unwrap()
+        })
+        .collect();
+    let result = combine(context.outcome(), &encrypted, &shares, &mut rng).unwrap();
+    let results =
+        ElectionResults::from_counts(context.manifest(), encrypted.ballots(), &result.counts)
+            .unwrap();
+    let dir = base.join("record");
+    write_record(
+        &dir,
+        &RecordParts {
+            context: &context,
+            ceremony: &ceremony,
+            board: &board_path,
+            challenged: &[(probe, secret.expose_seed())],
+            tally: &encrypted,
+            shares: &shares,
+            results: &results,
+        },
+    )
+    .unwrap();
+    (dir, context, voters)
+}
+
+/// Rewrites the record's board from its ballot payloads (as the documented board format
+/// says), letting `edit` change the list of ballot encodings, then re-chains it, closes it and
+/// updates `board_head` and the file hashes: a forger with full control of the server.
+pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
+    use sha2::{Digest, Sha512};
+    let path = dir.join(files::BOARD);
+    let old = std::fs::read(&path).unwrap();
+    let header = old[..76].to_vec();
+    let mut ballots = Vec::new();
+    let mut at = 76;
+    while at < old.len() {
+        let len = u32::from_le_bytes(old[at..at + 4].try_into().unwrap()) as usize;
+        let payload = &old[at + 4..at + 4 + len];
+        if payload[8] == 1 {
+            ballots.push(payload[9..].to_vec());
+        }
+        at += 4 + len + 64;
+    }
+    edit(&mut ballots);
+    let mut head: [u8; 64] = Sha512::new()
+        .chain_update(b"evote/board-genesis/v1")
+        .chain_update(&header[12..76])
+        .finalize()
+        .into();
+    let mut out = header;
+    let push = |payload: Vec<u8>, out: &mut Vec<u8>, head: &mut [u8; 64]| {
+        *head = Sha512::new()
+            .chain_update(b"evote/board-entry/v1")
+            .chain_update(*head)
+            .chain_update(&payload)
+            .finalize()
+            .into();
+        out.extend_from_slice(&(payload.len() as u32).to_le_bytes());
+        out.extend_from_slice(&payload);
+        out.extend_from_slice(head);
+    };
+    for (i, ballot) in ballots.iter().enumerate() {
+        let mut payload = (i as u64 + 1).to_le_bytes().to_vec();
+        payload.push(1);
+        payload.extend_from_slice(ballot);
+        push(payload, &mut out, &mut head);
+    }
+    let mut close = (ballots.len() as u64 + 1).to_le_bytes().to_vec();
+    close.push(2);
+    push(close, &mut out, &mut head);
+    std::fs::write(&path, out).unwrap();
+    let p = dir.join(files::INDEX);
+    let mut index: RecordIndex =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    index.board_head = head.iter().map(|b| format!("{b:02x}")).collect();
+    std::fs::write(&p, serde_json::to_string(&index).unwrap()).unwrap();
+    rehash(dir);
 }
