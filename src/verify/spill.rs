@@ -35,11 +35,18 @@ impl Key {
 
     fn read(input: &mut impl Read) -> io::Result<Option<Self>> {
         let mut buf = [0u8; KEY_BYTES];
-        match input.read_exact(&mut buf) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(e) => return Err(e),
+        // A run ends cleanly between keys; a run that ends inside a key is an error (a
+        // silently shortened run would hide repeats).
+        let (first, rest) = buf.split_at_mut(1);
+        loop {
+            match input.read(first) {
+                Ok(0) => return Ok(None),
+                Ok(_) => break,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        input.read_exact(rest)?;
         let (kind, rest) = buf.split_at(1);
         let (value, entry) = rest.split_at(32);
         let mut v = [0u8; 32];
@@ -172,6 +179,25 @@ mod tests {
                 }
             })
             .collect()
+    }
+
+    #[test]
+    fn a_run_cut_inside_a_key_is_an_error() {
+        let key = Key {
+            kind: 1,
+            value: [7; 32],
+            entry: 9,
+        };
+        let mut bytes = Vec::new();
+        key.write(&mut bytes).unwrap();
+        key.write(&mut bytes).unwrap();
+        let mut whole = &bytes[..];
+        assert_eq!(Key::read(&mut whole).unwrap(), Some(key));
+        assert_eq!(Key::read(&mut whole).unwrap(), Some(key));
+        assert_eq!(Key::read(&mut whole).unwrap(), None);
+        let mut cut = &bytes[..KEY_BYTES + 5];
+        assert_eq!(Key::read(&mut cut).unwrap(), Some(key));
+        assert!(Key::read(&mut cut).is_err());
     }
 
     /// Merged output equals an in-memory sort, for spills of every shape (no run, one run,
