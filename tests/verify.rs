@@ -222,3 +222,41 @@ fn a_second_ballot_under_refused_revoting_fails_exactly_v10() {
     rechain(&dir, &|b| b.insert(0, extra.clone()));
     assert_only(&verify(&dir), "V10", "refused-twice");
 }
+
+#[test]
+fn challenged_ballots_fail_exactly_v11() {
+    let good = record("challenged");
+    // The revealed seed altered: the ballot no longer opens with it.
+    let dir = good.parent().unwrap().join("challenged-seed");
+    copy_dir(&good, &dir);
+    let p = dir.join(files::CHALLENGED);
+    let mut b = std::fs::read(&p).unwrap();
+    let last = b.len() - 1;
+    b[last] ^= 1;
+    std::fs::write(&p, b).unwrap();
+    rehash(&dir);
+    assert_only(&verify(&dir), "V11", "challenged-seed");
+
+    // The challenged ballot also cast, before its voter's real ballot (so the counted set and
+    // the tally do not change): its tracker and its id are on the board.
+    let mut challenged = Vec::new();
+    evote::election::Record::open(&good)
+        .unwrap()
+        .for_each_challenged(|_, item| {
+            challenged.push(item?.0.to_bytes());
+            Ok(())
+        })
+        .unwrap();
+    let dir = good.parent().unwrap().join("challenged-cast");
+    copy_dir(&good, &dir);
+    rechain(&dir, &|b| b.insert(0, challenged[0].clone()));
+    let report = verify(&dir);
+    assert_only(&report, "V11", "challenged-cast");
+    let v11 = report.checks.iter().find(|c| c.id == "V11").unwrap();
+    assert_eq!(v11.failures_total, 2, "{}", report.summary());
+    assert!(v11.failures.iter().any(|f| f.reason == "cast as entry 1"));
+    assert!(v11
+        .failures
+        .iter()
+        .any(|f| f.reason == "its ballot id is cast as entry 1"));
+}
