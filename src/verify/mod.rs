@@ -818,3 +818,96 @@ impl EntrySet {
             .is_some_and(|word| word & (1 << (entry % 64)) != 0)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    #[test]
+    fn the_summary_lists_five_failures_and_counts_the_rest() {
+        let mut b = Builder::new();
+        for i in 0..7 {
+            b.fail("V8", format!("entry {i}"), "bad");
+        }
+        b.objects("V1", 1);
+        b.ran("V1", true);
+        let report = Report {
+            election_id: "e".into(),
+            checks: b.checks,
+            ballots: 7,
+            counted: 0,
+        };
+        let summary = report.summary();
+        assert!(summary.contains("entry 4: bad"));
+        assert!(!summary.contains("entry 5: bad"));
+        assert!(summary.contains("... 7 failures in all"));
+        assert!(summary.ends_with("VERIFICATION FAILED\n"));
+        assert!(!report.passed());
+        // Exactly five failures: listed, no count line.
+        let mut b = Builder::new();
+        for i in 0..5 {
+            b.fail("V8", format!("entry {i}"), "bad");
+        }
+        let five = Report {
+            election_id: "e".into(),
+            checks: b.checks,
+            ballots: 5,
+            counted: 0,
+        };
+        assert!(!five.summary().contains("failures in all"));
+        assert!(five.summary().contains("entry 4: bad"));
+    }
+
+    #[test]
+    fn a_check_that_needs_objects_and_saw_none_fails() {
+        let mut b = Builder::new();
+        b.ran("V3", true);
+        b.ran("V10", false);
+        let v3 = b.checks.iter().find(|c| c.id == "V3").unwrap();
+        assert_eq!(v3.status, Status::Fail);
+        assert_eq!(v3.failures_total, 1);
+        let v10 = b.checks.iter().find(|c| c.id == "V10").unwrap();
+        assert_eq!(v10.status, Status::Pass);
+        // A check that failed stays failed when it is marked as run.
+        b.fail("V4", "x", "y");
+        b.objects("V4", 3);
+        b.ran("V4", true);
+        let v4 = b.checks.iter().find(|c| c.id == "V4").unwrap();
+        assert_eq!(
+            (v4.status, v4.objects, v4.failures_total),
+            (Status::Fail, 3, 1)
+        );
+    }
+
+    #[test]
+    fn failures_beyond_the_listing_limit_are_counted() {
+        let mut b = Builder::new();
+        for i in 0..MAX_LISTED_FAILURES + 3 {
+            b.fail("V9", format!("entry {i}"), "dup");
+        }
+        let v9 = b.checks.iter().find(|c| c.id == "V9").unwrap();
+        assert_eq!(v9.failures.len(), MAX_LISTED_FAILURES);
+        assert_eq!(v9.failures_total, (MAX_LISTED_FAILURES + 3) as u64);
+    }
+
+    #[test]
+    fn entry_sets_hold_exactly_what_was_inserted() {
+        let mut set = EntrySet::new(200);
+        for e in [0u64, 1, 63, 64, 65, 127, 128, 200] {
+            set.insert(e);
+        }
+        for e in 0..=201u64 {
+            assert_eq!(
+                set.contains(e),
+                [0u64, 1, 63, 64, 65, 127, 128, 200].contains(&e),
+                "{e}"
+            );
+        }
+        // Beyond the set's range: ignored, never a panic.
+        set.insert(10_000);
+        assert!(!set.contains(10_000));
+        assert_eq!(prefix32(&[1, 2, 3])[..4], [1, 2, 3, 0]);
+        assert_eq!(prefix32(&[9u8; 64]), [9u8; 32]);
+    }
+}
