@@ -221,6 +221,23 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         },
         "V9",
     );
+    // The duplicate is named three times, once per index: its tracker, its ballot id, and its
+    // ciphertexts (19 options, one failure each), all pointing at entry 1.
+    let dir = good.parent().unwrap().join("forged-duplicate");
+    let v9 = verify(&dir)
+        .checks
+        .into_iter()
+        .find(|c| c.id == "V9")
+        .unwrap();
+    assert_eq!(v9.failures_total, 2 + 19);
+    assert!(v9.failures.iter().all(|f| f.at == "entry 2"));
+    for reason in [
+        "same tracker as entry 1",
+        "same ballot id as entry 1",
+        "reuses a ciphertext of entry 1",
+    ] {
+        assert!(v9.failures.iter().any(|f| f.reason == reason), "{reason}");
+    }
 }
 
 #[test]

@@ -543,10 +543,20 @@ impl BallotBoard {
     /// The checks of [`BallotBoard::append`] that need no proof: closed board, decoding,
     /// duplicates, reused ids and ciphertexts, refused revotes — against the board so far.
     fn precheck(&self, bytes: &[u8]) -> Result<Ballot, BoardError> {
+        self.precheck_decoded(bytes, Ballot::from_bytes(bytes))
+    }
+
+    /// [`Self::precheck`] of a ballot already decoded from `bytes` (decoding, 4–5 µs per point,
+    /// runs on all cores in [`Self::append_many`]; the index checks stay sequential).
+    fn precheck_decoded(
+        &self,
+        bytes: &[u8],
+        decoded: Result<Ballot, BallotError>,
+    ) -> Result<Ballot, BoardError> {
         if self.closed {
             return Err(BoardError::Closed);
         }
-        let ballot = Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?;
+        let ballot = decoded.map_err(BoardError::Ballot)?;
         if let Some(&entry) = self.trackers.get(&super::ballot::tracker_of(bytes)) {
             return Err(BoardError::Duplicate { entry });
         }
@@ -595,8 +605,10 @@ impl BallotBoard {
             Vec::with_capacity(ballots.len());
         let mut candidates = Vec::new();
         let mut positions = Vec::new();
-        for (i, bytes) in ballots.iter().enumerate() {
-            match self.precheck(bytes) {
+        let decoded: Vec<Result<Ballot, BallotError>> =
+            ballots.par_iter().map(|b| Ballot::from_bytes(b)).collect();
+        for (i, (bytes, decoded)) in ballots.iter().zip(decoded).enumerate() {
+            match self.precheck_decoded(bytes, decoded) {
                 Ok(ballot) => {
                     candidates.push(ballot);
                     positions.push(i);
@@ -815,7 +827,14 @@ pub fn tally<R: RngCore + CryptoRng>(
     let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
     let positions = option_positions(context);
     // Checks one chunk's range proofs in one batch, into an accumulator of its own.
-    let check_chunk = |chunk: &[(u64, Ballot)], seed: [u8; 32]| {
+    let check_chunk = |raw: &[(u64, Vec<u8>)], seed: [u8; 32]| {
+        let mut chunk: Vec<(u64, Ballot)> = Vec::with_capacity(raw.len());
+        for (number, bytes) in raw {
+            chunk.push((
+                *number,
+                Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?,
+            ));
+        }
         let mut partial = TallyAccumulator::new(context.public_key(), &bounds);
         let flat: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> =
             chunk.iter().map(|(_, b)| b.flattened()).collect();
@@ -842,7 +861,7 @@ pub fn tally<R: RngCore + CryptoRng>(
         }
     };
     // Chunks of a batch run on all cores; partial sums are merged in order.
-    let mut flush = |pending: &mut Vec<(u64, Ballot)>, accumulator: &mut TallyAccumulator| {
+    let mut flush = |pending: &mut Vec<(u64, Vec<u8>)>, accumulator: &mut TallyAccumulator| {
         let seeds: Vec<[u8; 32]> = (0..pending.len().div_ceil(CHUNK))
             .map(|_| {
                 let mut seed = [0u8; 32];
@@ -866,14 +885,12 @@ pub fn tally<R: RngCore + CryptoRng>(
         }
         Ok(())
     };
-    let mut pending: Vec<(u64, Ballot)> = Vec::with_capacity(CHUNK * 8);
+    // Raw bytes: decoding (the larger part of the work) happens in the parallel chunks.
+    let mut pending: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK * 8);
     while let Some(entry) = reader.next_checked()? {
         if let Entry::Ballot { number, bytes, .. } = entry {
             if counted.contains(&number) {
-                pending.push((
-                    number,
-                    Ballot::from_bytes(&bytes).map_err(BoardError::Ballot)?,
-                ));
+                pending.push((number, bytes));
                 if pending.len() == CHUNK * 8 {
                     flush(&mut pending, &mut accumulator)?;
                 }
