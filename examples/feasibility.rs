@@ -57,6 +57,14 @@ fn choices(rng: &mut ChaCha20Rng) -> Vec<Vec<u64>> {
     vec![referendum, president, parliament, council]
 }
 
+/// The process's resident memory now, in bytes (Linux).
+fn resident() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -128,6 +136,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let path = dir.join("board.bin");
     let _ = std::fs::remove_file(&path);
+    let before = resident();
     let mut board = BallotBoard::create(&path, &context)?;
     let start = Instant::now();
     for chunk in ballots.chunks(1000) {
@@ -136,6 +145,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let accept = start.elapsed();
+    if let (Some(before), Some(after)) = (before, resident()) {
+        println!(
+            "board process memory: {:.0} bytes per accepted ballot (resident growth while accepting; the board's duplicate and replay indices)",
+            after.saturating_sub(before) as f64 / n as f64
+        );
+    }
     board.close()?;
     drop(board);
     let board_bytes = std::fs::metadata(&path)?.len();
