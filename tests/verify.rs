@@ -115,6 +115,23 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         },
         "V14",
     );
+    // The number of counted ballots changed, every count left alone: V14 names it (and V15,
+    // since the referendum's counts no longer add up to one choice per ballot).
+    let dir = good.parent().unwrap().join("tampered-counted");
+    copy_dir(&good, &dir);
+    let p = dir.join(files::RESULTS);
+    let mut r: ElectionResults =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    r.counted_ballots += 1;
+    std::fs::write(&p, serde_json::to_string(&r).unwrap()).unwrap();
+    rehash(&dir);
+    let report = verify(&dir);
+    let v14 = report.checks.iter().find(|c| c.id == "V14").unwrap();
+    assert_eq!(v14.status, Status::Fail, "{}", report.summary());
+    assert!(v14.failures[0]
+        .reason
+        .starts_with("counted_ballots 7 but 6"));
+    assert!(report.failed().all(|c| c.id == "V14" || c.id == "V15"));
     // The decryption shares swapped for garbage of the right framing: a share's proof fails.
     case(
         "share",

@@ -638,7 +638,9 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                         let why = match key.kind {
                             TRACKER => Some(format!("same tracker as entry {first}")),
                             BALLOT_ID => Some(format!("same ballot id as entry {first}")),
-                            // A ballot repeating its own ciphertext is caught by its proofs.
+                            // A ciphertext repeated inside one ballot (a device that reused a
+                            // nonce) leaks that voter's choices but replays nothing: V9 looks
+                            // for replays between entries only.
                             CIPHERTEXT if key.entry != first => {
                                 Some(format!("reuses a ciphertext of entry {first}"))
                             }
