@@ -115,6 +115,15 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         },
         "V14",
     );
+    // ... and V14 names exactly the two options that changed.
+    let v14 = verify(&good.parent().unwrap().join("tampered-result"))
+        .checks
+        .into_iter()
+        .find(|c| c.id == "V14")
+        .unwrap();
+    let at: Vec<&str> = v14.failures.iter().map(|f| f.at.as_str()).collect();
+    assert_eq!(at, ["option 0", "option 1"]);
+    assert!(v14.failures[0].reason.starts_with("results say "));
     // The number of counted ballots changed, every count left alone: V14 names it (and V15,
     // since the referendum's counts no longer add up to one choice per ballot).
     let dir = good.parent().unwrap().join("tampered-counted");

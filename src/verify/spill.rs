@@ -200,6 +200,42 @@ mod tests {
         assert!(Key::read(&mut cut).is_err());
     }
 
+    /// A reader that fails once with `error`, then reads from `rest`.
+    struct FailOnce<'a> {
+        error: Option<io::ErrorKind>,
+        rest: &'a [u8],
+    }
+
+    impl Read for FailOnce<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            if let Some(kind) = self.error.take() {
+                return Err(io::Error::from(kind));
+            }
+            self.rest.read(buf)
+        }
+    }
+
+    #[test]
+    fn read_errors_end_the_run_but_interruptions_are_retried() {
+        let key = Key {
+            kind: 2,
+            value: [3; 32],
+            entry: 4,
+        };
+        let mut bytes = Vec::new();
+        key.write(&mut bytes).unwrap();
+        let mut interrupted = FailOnce {
+            error: Some(io::ErrorKind::Interrupted),
+            rest: &bytes,
+        };
+        assert_eq!(Key::read(&mut interrupted).unwrap(), Some(key));
+        let mut failing = FailOnce {
+            error: Some(io::ErrorKind::Other),
+            rest: &bytes,
+        };
+        assert!(Key::read(&mut failing).is_err());
+    }
+
     /// Merged output equals an in-memory sort, for spills of every shape (no run, one run,
     /// many runs, a run boundary exactly at the end).
     #[test]
