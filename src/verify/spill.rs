@@ -182,6 +182,15 @@ mod tests {
     }
 
     #[test]
+    fn the_default_buffer_is_bounded_and_large() {
+        let sorter = SpillSorter::new();
+        assert_eq!(sorter.capacity, BUFFER_KEYS);
+        // Large enough that a million-ballot board makes tens of runs, not millions; small
+        // enough to stay a few tens of MiB.
+        assert!((1 << 16..=1 << 21).contains(&BUFFER_KEYS));
+    }
+
+    #[test]
     fn a_run_cut_inside_a_key_is_an_error() {
         let key = Key {
             kind: 1,
@@ -247,6 +256,14 @@ mod tests {
             for k in &keys {
                 sorter.push(*k).unwrap();
             }
+            // A run is written each time the buffer fills, and only then: memory stays bounded
+            // and the number of files stays n / capacity.
+            assert_eq!(
+                sorter.runs.len(),
+                n / capacity,
+                "n = {n}, capacity = {capacity}"
+            );
+            assert_eq!(sorter.buffer.len(), n % capacity);
             let mut sorted = sorter.into_sorted().unwrap();
             let mut out = Vec::new();
             while let Some(k) = sorted.next_key().unwrap() {
