@@ -21,6 +21,8 @@
 //! | tallies that never finish (BPW 2012) | `a_discrete_log_beyond_its_bound_is_an_error_not_a_hang` | `dlog` unit tests, fuzz `dlog` |
 //! | verifiers that skip a check (EG-python #514) | — | `tests/verify.rs`, `tests/tamper.rs`, mutation testing |
 
+mod common;
+
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -53,14 +55,8 @@ fn election(seed: u64) -> (ElectionContext, Vec<VoterCredential>, ChaCha20Rng) {
     (context, voters, rng)
 }
 
-/// Referendum yes; mayor blank; council two; budget 3 + 2.
 fn choices() -> Vec<Vec<u64>> {
-    vec![
-        vec![1, 0],
-        vec![0; 5],
-        vec![0, 1, 0, 0, 0, 0, 1, 0],
-        vec![3, 0, 2, 0],
-    ]
+    common::example_choices()
 }
 
 fn wide_challenge(t: &mut Transcript) -> Scalar {

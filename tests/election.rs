@@ -1,6 +1,8 @@
 //! Ballots: encryption for every contest kind, verification, trackers, Benaloh challenges, and
 //! the attacks a malicious server or device would try.
 
+mod common;
+
 use evote::ceremony::{adjudicate, run_locally, CeremonyOutcome, CeremonyParams};
 use evote::election::{
     Ballot, BallotError, CredentialList, ElectionContext, Manifest, VoterCredential,
@@ -32,14 +34,8 @@ fn election(seed: u64) -> Election {
     }
 }
 
-/// Referendum yes; mayor blank; council two; budget 3 + 2.
 fn choices() -> Vec<Vec<u64>> {
-    vec![
-        vec![1, 0],
-        vec![0; 5],
-        vec![0, 1, 0, 0, 0, 0, 1, 0],
-        vec![3, 0, 2, 0],
-    ]
+    common::example_choices()
 }
 
 #[test]

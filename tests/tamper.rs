@@ -13,7 +13,7 @@
 //! the suite once per mutant).
 
 mod common;
-use common::{build, build_seeded, copy_dir, rechain, rehash};
+use common::{board_ballots, build, build_seeded, copy_dir, rechain, rehash};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -215,22 +215,6 @@ fn positions(len: usize, sampling: Sampling) -> Vec<usize> {
     p.sort_unstable();
     p.dedup();
     p
-}
-
-/// The ballot encodings of a record's board, in order.
-fn board_ballots(dir: &Path) -> Vec<Vec<u8>> {
-    let bytes = std::fs::read(dir.join(files::BOARD)).unwrap();
-    let mut out = Vec::new();
-    let mut at = 76;
-    while at < bytes.len() {
-        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
-        let payload = &bytes[at + 4..at + 4 + len];
-        if payload[8] == 1 {
-            out.push(payload[9..].to_vec());
-        }
-        at += 4 + len + 64;
-    }
-    out
 }
 
 fn cases(good: &Path, other: &Path, sampling: Sampling) -> Vec<Case> {

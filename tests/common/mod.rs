@@ -126,18 +126,8 @@ pub fn build_seeded(
 pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
     use sha2::{Digest, Sha512};
     let path = dir.join(files::BOARD);
-    let old = std::fs::read(&path).unwrap();
-    let header = old[..76].to_vec();
-    let mut ballots = Vec::new();
-    let mut at = 76;
-    while at < old.len() {
-        let len = u32::from_le_bytes(old[at..at + 4].try_into().unwrap()) as usize;
-        let payload = &old[at + 4..at + 4 + len];
-        if payload[8] == 1 {
-            ballots.push(payload[9..].to_vec());
-        }
-        at += 4 + len + 64;
-    }
+    let header = std::fs::read(&path).unwrap()[..76].to_vec();
+    let mut ballots = board_ballots(dir);
     edit(&mut ballots);
     let mut head: [u8; 64] = Sha512::new()
         .chain_update(b"evote/board-genesis/v1")
@@ -172,4 +162,31 @@ pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
     index.board_head = head.iter().map(|b| format!("{b:02x}")).collect();
     std::fs::write(&p, serde_json::to_string(&index).unwrap()).unwrap();
     rehash(dir);
+}
+
+/// The ballot encodings of a record's board, in order (layout: docs/election.md, the board).
+pub fn board_ballots(dir: &Path) -> Vec<Vec<u8>> {
+    let bytes = std::fs::read(dir.join(files::BOARD)).unwrap();
+    let mut out = Vec::new();
+    let mut at = 76;
+    while at < bytes.len() {
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let payload = &bytes[at + 4..at + 4 + len];
+        if payload[8] == 1 {
+            out.push(payload[9..].to_vec());
+        }
+        at += 4 + len + 64;
+    }
+    out
+}
+
+/// The example manifest's choices used across the tests: referendum yes; mayor blank; council
+/// two; budget 3 + 2.
+pub fn example_choices() -> Vec<Vec<u64>> {
+    vec![
+        vec![1, 0],
+        vec![0; 5],
+        vec![0, 1, 0, 0, 0, 0, 1, 0],
+        vec![3, 0, 2, 0],
+    ]
 }
