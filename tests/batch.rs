@@ -146,6 +146,7 @@ fn mixed_kinds_share_one_check_and_failures_name_their_kind() {
             .queue_selection_limit(&mut context(3), &limit, pair.public(), limit_cts, 0..=2)
             .unwrap();
         assert_eq!(batch.len(), 4);
+        assert!(!batch.is_empty());
         batch.verify()
     };
     run(&guardian, &image, &ct, &cts).unwrap();

@@ -1090,6 +1090,69 @@ mod tests {
     }
 
     #[test]
+    fn the_size_bounds_are_inclusive() {
+        // MAX_RANGE_BRANCHES branches are admissible and one more is not; likewise
+        // MAX_LIMIT_CIPHERTEXTS ciphertexts in one selection-limit statement.
+        let (pair, key, mut rng) = setup(39);
+        let pk = pair.public();
+        let top = MAX_RANGE_BRANCHES - 1;
+        let (ct, _, small) =
+            RangeProof::encrypt_and_prove(&mut context(b"e"), &key, 1, 0..=1, &mut rng).unwrap();
+        // A statement at the bound is valid, so the proof is refused for its shape instead.
+        assert_eq!(
+            small.verify(&mut context(b"e"), pk, &ct, 0..=top),
+            Err(ProofError::ShapeMismatch {
+                kind: ProofKind::Range,
+                expected: MAX_RANGE_BRANCHES,
+                actual: 2
+            })
+        );
+        assert!(matches!(
+            small.verify(&mut context(b"e"), pk, &ct, 0..=MAX_RANGE_BRANCHES),
+            Err(ProofError::InvalidStatement { .. })
+        ));
+        let (ct, _, big) =
+            RangeProof::encrypt_and_prove(&mut context(b"e"), &key, top, 0..=top, &mut rng)
+                .unwrap();
+        assert_eq!(big.branches() as u64, MAX_RANGE_BRANCHES);
+        big.verify(&mut context(b"e"), pk, &ct, 0..=top).unwrap();
+        let decoded = RangeProof::from_bytes(&big.to_bytes()).unwrap();
+        decoded
+            .verify(&mut context(b"e"), pk, &ct, 0..=top)
+            .unwrap();
+
+        // MAX_LIMIT_CIPHERTEXTS copies of one encryption of 0 (a statement, not a ballot).
+        let opening = Opening::new(0, Scalar::random(&mut rng));
+        let zero = Ciphertext::from_opening(&key, &opening);
+        let count = MAX_LIMIT_CIPHERTEXTS as usize;
+        let cts = vec![zero; count];
+        let openings = vec![opening; count];
+        let limit =
+            SelectionLimitProof::prove(&mut context(b"e"), &key, &cts, &openings, 0..=1, &mut rng)
+                .unwrap();
+        limit.verify(&mut context(b"e"), pk, &cts, 0..=1).unwrap();
+        let mut over = cts.clone();
+        over.push(zero);
+        let mut over_openings = openings.clone();
+        over_openings.push(openings[0].clone());
+        assert!(matches!(
+            SelectionLimitProof::prove(
+                &mut context(b"e"),
+                &key,
+                &over,
+                &over_openings,
+                0..=1,
+                &mut rng
+            ),
+            Err(ProofError::InvalidStatement { .. })
+        ));
+        assert!(matches!(
+            limit.verify(&mut context(b"e"), pk, &over, 0..=1),
+            Err(ProofError::InvalidStatement { .. })
+        ));
+    }
+
+    #[test]
     fn decoding_is_strict() {
         let (_, key, mut rng) = setup(36);
         let (_, _, proof) =
@@ -1102,6 +1165,18 @@ mod tests {
             assert!(
                 matches!(RangeProof::from_bytes(&b), Err(DecodeError::Length { .. })),
                 "len {len}"
+            );
+        }
+        // Lengths that are multiples of 4 but not of the form 128·n - 32 are refused for their
+        // length before anything is decoded or sized: all zeros (identity points) and a length
+        // whose quotient would exceed MAX_RANGE_BRANCHES.
+        for len in [100usize, 228, 128 * (MAX_RANGE_BRANCHES as usize + 1)] {
+            assert!(
+                matches!(
+                    RangeProof::from_bytes(&vec![0u8; len]),
+                    Err(DecodeError::Length { actual, .. }) if actual == len
+                ),
+                "zeros of len {len}"
             );
         }
         let too_many = vec![0u8; RangeProof::encoded_len(MAX_RANGE_BRANCHES as usize + 1)];
