@@ -79,6 +79,9 @@ pub mod labels {
     pub const WITNESS_SECRET: &[u8] = b"witness-secret";
     /// Witness label for prover nonces: the encrypted value.
     pub const WITNESS_VALUE: &[u8] = b"witness-value";
+    /// Label of the whole proof encoding, absorbed by a single (not batched) verification after
+    /// the challenge and before its combination weights are drawn.
+    pub const VERIFIER_PROOF: &[u8] = b"verifier-proof";
     /// Label of the verifier-side combination weights of a single (not batched) verification.
     pub const VERIFIER_WEIGHTS: &[u8] = b"verifier-weights";
 }

@@ -41,6 +41,7 @@ fn transcript_labels_are_documented() {
         ("labels::CHALLENGE", labels::CHALLENGE),
         ("labels::WITNESS_SECRET", labels::WITNESS_SECRET),
         ("labels::WITNESS_VALUE", labels::WITNESS_VALUE),
+        ("labels::VERIFIER_PROOF", labels::VERIFIER_PROOF),
         ("labels::VERIFIER_WEIGHTS", labels::VERIFIER_WEIGHTS),
     ];
     for (name, value) in constants {

@@ -265,19 +265,27 @@ impl<R: RngCore + CryptoRng> ItemBuilder<'_, R> {
     }
 }
 
-/// Verifies one proof on its own: the equations are combined with weights derived from the
-/// transcript *after* the challenge, so a single multiscalar multiplication checks them all.
+/// Verifies one proof on its own with one multiscalar multiplication.
+///
+/// The equations are combined with weights that are a deterministic function of the transcript
+/// *after it has absorbed the whole proof*: the statement and commitments (already in
+/// `transcript`, which drew the challenge from them) and then `proof`, the proof's complete
+/// canonical encoding (free challenges and responses included). A prover therefore cannot know
+/// the weights when it chooses any part of its proof: changing any byte changes every weight,
+/// so a proof that violates an equation passes only if a fresh random-oracle output hits one
+/// value modulo ℓ among 2^128 weights (probability at most 2^-128 per hash the prover
+/// evaluates; docs/proofs.md, "Verifying one proof"). Drawing the weights before the responses
+/// were absorbed let a prover solve the one weighted equation instead of the real ones.
 pub(crate) fn verify_single<F>(
     transcript: &Transcript,
     kind: ProofKind,
+    proof: &[u8],
     emit: F,
 ) -> Result<(), ProofError>
 where
     F: FnOnce(&mut ItemBuilder<'_, TranscriptRng>),
 {
-    let mut weights = transcript.clone();
-    weights.append_message(labels::VERIFIER_WEIGHTS, b"");
-    let rng = weights.build_rng().finalize(&mut NoEntropy);
+    let rng = single_weights_rng(transcript, proof);
     let mut batch = BatchVerifier::new(rng);
     batch.push(kind, emit);
     if batch.holds(0..1) {
@@ -285,4 +293,13 @@ where
     } else {
         Err(ProofError::Invalid { kind })
     }
+}
+
+/// The weight generator of a single verification: the transcript after the challenge, with the
+/// whole proof absorbed, finalised with no entropy (the weights are public and reproducible).
+pub(crate) fn single_weights_rng(transcript: &Transcript, proof: &[u8]) -> TranscriptRng {
+    let mut weights = transcript.clone();
+    weights.append_message(labels::VERIFIER_PROOF, proof);
+    weights.append_message(labels::VERIFIER_WEIGHTS, b"");
+    weights.build_rng().finalize(&mut NoEntropy)
 }

@@ -84,7 +84,7 @@ impl ChaumPedersenProof {
         image: &GroupElement,
     ) -> Result<(), ProofError> {
         let c = self.challenge(transcript, public, base, image)?;
-        verify_single(transcript, KIND, |item| {
+        verify_single(transcript, KIND, &self.to_bytes(), |item| {
             self.emit(public, base, image, c, item)
         })
     }

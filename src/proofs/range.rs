@@ -530,7 +530,7 @@ impl RangeProof {
         let last =
             self.0
                 .last_challenge(transcript, &statement, core::slice::from_ref(ciphertext))?;
-        verify_single(transcript, ProofKind::Range, |item| {
+        verify_single(transcript, ProofKind::Range, &self.0.to_bytes(), |item| {
             self.0.emit(
                 &statement,
                 ciphertext.alpha(),
@@ -672,9 +672,12 @@ impl SelectionLimitProof {
         };
         let last = self.0.last_challenge(transcript, &statement, ciphertexts)?;
         let sum: Ciphertext = ciphertexts.iter().sum();
-        verify_single(transcript, ProofKind::SelectionLimit, |item| {
-            self.0.emit(&statement, sum.alpha(), sum.beta(), last, item)
-        })
+        verify_single(
+            transcript,
+            ProofKind::SelectionLimit,
+            &self.0.to_bytes(),
+            |item| self.0.emit(&statement, sum.alpha(), sum.beta(), last, item),
+        )
     }
 
     /// The number of branches (admissible sums).

@@ -71,7 +71,7 @@ impl SchnorrProof {
         public: &PublicKey,
     ) -> Result<(), ProofError> {
         let c = self.challenge(transcript, public);
-        verify_single(transcript, ProofKind::Schnorr, |item| {
+        verify_single(transcript, ProofKind::Schnorr, &self.to_bytes(), |item| {
             self.emit(public, c, item)
         })
     }
