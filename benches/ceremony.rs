@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use evote::ceremony::{
-    adjudicate, part1, run_locally, CeremonyOutcome, CeremonyParams, CeremonyTranscript,
+    adjudicate, part1, run_locally, CeremonyOutcome, CeremonyParams, CeremonyTranscript, Complaint,
     GuardianKeyShare, Round2Secret,
 };
 use evote::decryption::{combine, DecryptionShare, EncryptedTally, TallyAccumulator};
@@ -88,6 +88,55 @@ fn ceremonies(c: &mut Criterion) {
     }
 }
 
+/// The costliest transcript a 32-guardian ceremony's decoder admits for adjudication: every
+/// share sent twice (the second copy exact, so merged), and a complaint in every one of the
+/// `n·(n-1)` pairs, each with a well-formed but invalid proof, so every one is verified.
+fn worst_case_transcript(n: u32) -> CeremonyTranscript {
+    let params = expect(CeremonyParams::new([3; 32], 2, n));
+    let mut run = ceremony(&params, 10);
+    let copies = run.transcript.shares.clone();
+    run.transcript.shares.extend(copies);
+    let version = run.transcript.hashes[0].to_bytes()[0];
+    let g = curve25519_dalek::constants::RISTRETTO_BASEPOINT_COMPRESSED;
+    for i in 1..=n {
+        for j in (1..=n).filter(|j| *j != i) {
+            let mut bytes = vec![version, 4];
+            bytes.extend_from_slice(&i.to_le_bytes());
+            bytes.extend_from_slice(&j.to_le_bytes());
+            for _ in 0..3 {
+                bytes.extend_from_slice(g.as_bytes());
+            }
+            bytes.extend_from_slice(curve25519_dalek::scalar::Scalar::ONE.as_bytes());
+            run.transcript
+                .complaints
+                .push(expect(Complaint::from_bytes(&bytes)));
+        }
+    }
+    // It is admissible: it decodes.
+    expect(CeremonyTranscript::from_bytes(&run.transcript.to_bytes()))
+}
+
+fn worst_case(c: &mut Criterion) {
+    let n = 32;
+    let transcript = worst_case_transcript(n);
+    let bytes = transcript.to_bytes().len();
+    let mut g = c.benchmark_group(format!(
+        "ceremony worst case, n={n}: {} shares, {} complaints, {bytes} bytes",
+        transcript.shares.len(),
+        transcript.complaints.len()
+    ));
+    g.sample_size(10);
+    g.bench_function("decode and adjudicate", |b| {
+        let mut r = rng(11);
+        let encoded = transcript.to_bytes();
+        b.iter(|| {
+            let t = expect(CeremonyTranscript::from_bytes(&encoded));
+            adjudicate(&t, &mut r)
+        })
+    });
+    g.finish();
+}
+
 fn tally_of(outcome: &CeremonyOutcome, options: usize, ballots: u64) -> EncryptedTally {
     let mut r = rng(7);
     let key = EncryptionKey::new(outcome.joint_key());
@@ -144,6 +193,6 @@ fn decryption(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = ceremonies, decryption
+    targets = ceremonies, worst_case, decryption
 }
 criterion_main!(benches);

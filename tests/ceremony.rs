@@ -511,3 +511,242 @@ fn packages_roundtrip_canonically_and_garbage_is_refused() {
     assert!(CommitmentHashPackage::from_bytes(&[1u8; 69]).is_err());
     assert!(Complaint::from_bytes(&[1u8; 138]).is_err());
 }
+
+/// What one corrupt guardian does to the broadcast in the randomised ceremony test.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    /// Sends nothing to one recipient.
+    DropShare { to: u32 },
+    /// Sends every one of its shares twice, byte for byte.
+    DuplicateShares,
+    /// Sends one recipient a share that does not open.
+    CorruptShare { to: u32 },
+    /// Never reveals.
+    WithholdReveal,
+    /// Sends one recipient two different shares.
+    EquivocateShare { to: u32 },
+    /// Addresses the share meant for one guardian to another.
+    WrongRecipient { to: u32, instead: u32 },
+    /// Broadcasts its hash and reveal twice, byte for byte.
+    DuplicateHashAndReveal,
+}
+
+fn rewrite_share(share: &EncryptedShare, edit: impl Fn(&mut Vec<u8>)) -> EncryptedShare {
+    let mut bytes = share.to_bytes();
+    edit(&mut bytes);
+    EncryptedShare::from_bytes(&bytes).unwrap()
+}
+
+/// Applies every corrupt guardian's faults to the round-3 broadcast.
+fn apply_share_faults(shares: &mut Vec<EncryptedShare>, faults: &[(u32, Fault)]) {
+    for &(who, fault) in faults {
+        let from =
+            |s: &EncryptedShare, to: u32| s.sender().get() == who && s.recipient().get() == to;
+        match fault {
+            Fault::DropShare { to } => shares.retain(|s| !from(s, to)),
+            Fault::DuplicateShares => {
+                let copies: Vec<_> = shares
+                    .iter()
+                    .filter(|s| s.sender().get() == who)
+                    .cloned()
+                    .collect();
+                shares.extend(copies);
+            }
+            Fault::CorruptShare { to } => {
+                for s in shares.iter_mut().filter(|s| from(s, to)) {
+                    *s = rewrite_share(s, |b| b[20] ^= 0x40);
+                }
+            }
+            Fault::EquivocateShare { to } => {
+                let other: Vec<_> = shares
+                    .iter()
+                    .filter(|s| from(s, to))
+                    .map(|s| rewrite_share(s, |b| b[30] ^= 1))
+                    .collect();
+                shares.extend(other);
+            }
+            Fault::WrongRecipient { to, instead } => {
+                for s in shares.iter_mut().filter(|s| from(s, to)) {
+                    *s = rewrite_share(s, |b| b[6..10].copy_from_slice(&instead.to_le_bytes()));
+                }
+            }
+            Fault::WithholdReveal | Fault::DuplicateHashAndReveal => {}
+        }
+    }
+}
+
+/// The invariant of the public adjudication: with at most `n - t` corrupt guardians doing any
+/// mix of dropping, duplicating, corrupting, withholding, equivocating and misaddressing, the
+/// ceremony completes, every honest guardian finishes with the published key share, and only
+/// corrupt guardians are named. (A guardian that duplicated its shares once made every honest
+/// guardian's `finish` fail while the adjudication published a key: an election that could
+/// never be decrypted.)
+#[test]
+fn corrupt_guardians_never_stop_the_honest_ones_from_finishing() {
+    use rand_core::RngCore;
+    for seed in 0..60u64 {
+        let mut rng = ChaCha20Rng::seed_from_u64(1000 + seed);
+        let n = 3 + (rng.next_u32() % 4); // 3..=6
+        let t = 1 + (rng.next_u32() % n);
+        let corrupt_count = rng.next_u32() % (n - t + 1);
+        let mut corrupt: Vec<u32> = Vec::new();
+        while (corrupt.len() as u32) < corrupt_count {
+            let g = 1 + rng.next_u32() % n;
+            if !corrupt.contains(&g) {
+                corrupt.push(g);
+            }
+        }
+        let other = |rng: &mut ChaCha20Rng, me: u32| loop {
+            let g = 1 + rng.next_u32() % n;
+            if g != me {
+                break g;
+            }
+        };
+        let mut faults: Vec<(u32, Fault)> = Vec::new();
+        for &who in &corrupt {
+            for _ in 0..1 + rng.next_u32() % 2 {
+                let to = other(&mut rng, who);
+                let fault = match rng.next_u32() % 7 {
+                    0 => Fault::DropShare { to },
+                    1 => Fault::DuplicateShares,
+                    2 => Fault::CorruptShare { to },
+                    3 => Fault::WithholdReveal,
+                    4 => Fault::EquivocateShare { to },
+                    5 => {
+                        let instead = loop {
+                            let g = other(&mut rng, who);
+                            if g != to || n == 2 {
+                                break g;
+                            }
+                        };
+                        Fault::WrongRecipient { to, instead }
+                    }
+                    _ => Fault::DuplicateHashAndReveal,
+                };
+                faults.push((who, fault));
+            }
+        }
+        let p = params(t, n);
+        let (f1, f2, f3) = (faults.clone(), faults.clone(), faults.clone());
+        let r = run(
+            &p,
+            seed,
+            Tamper {
+                hashes: Some(Box::new(move |hashes: &mut Vec<CommitmentHashPackage>| {
+                    for &(who, fault) in &f1 {
+                        if matches!(fault, Fault::DuplicateHashAndReveal) {
+                            let copy: Vec<_> = hashes
+                                .iter()
+                                .filter(|h| h.sender().get() == who)
+                                .cloned()
+                                .collect();
+                            hashes.extend(copy);
+                        }
+                    }
+                })),
+                reveals: Some(Box::new(move |reveals: &mut Vec<RevealPackage>| {
+                    for &(who, fault) in &f2 {
+                        match fault {
+                            Fault::WithholdReveal => reveals.retain(|r| r.sender().get() != who),
+                            Fault::DuplicateHashAndReveal => {
+                                let copy: Vec<_> = reveals
+                                    .iter()
+                                    .filter(|r| r.sender().get() == who)
+                                    .cloned()
+                                    .collect();
+                                reveals.extend(copy);
+                            }
+                            _ => {}
+                        }
+                    }
+                })),
+                shares: Some(Box::new(move |shares: &mut Vec<EncryptedShare>| {
+                    apply_share_faults(shares, &f3)
+                })),
+                ..Tamper::default()
+            },
+        );
+        let context = format!("seed {seed}, t={t}, n={n}, faults {faults:?}");
+        let outcome = r
+            .outcome
+            .as_ref()
+            .unwrap_or_else(|e| panic!("{context}: {e}"));
+        for (who, _) in outcome.culprits() {
+            assert!(
+                corrupt.contains(&who.get()),
+                "{context}: honest {who} named"
+            );
+        }
+        for (i, key) in &r.keys {
+            if corrupt.contains(&i.get()) {
+                continue;
+            }
+            let key = key
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{context}: honest {i}: {e}"));
+            assert_eq!(Some(key.public()), outcome.key_share(*i), "{context}");
+        }
+        // Every honest guardian is qualified; the outcome is the same for everyone.
+        for g in 1..=n {
+            if !corrupt.contains(&g) {
+                assert!(outcome.qualified().contains(&idx(g)), "{context}");
+            }
+        }
+        assert_eq!(
+            &adjudicate(&r.transcript, &mut ChaCha20Rng::seed_from_u64(2)).unwrap(),
+            outcome
+        );
+    }
+}
+
+#[test]
+fn a_guardian_that_duplicates_its_shares_does_not_stop_the_election() {
+    let p = params(2, 3);
+    let r = run(
+        &p,
+        11,
+        Tamper {
+            shares: Some(Box::new(|shares: &mut Vec<EncryptedShare>| {
+                apply_share_faults(shares, &[(1, Fault::DuplicateShares)])
+            })),
+            ..Tamper::default()
+        },
+    );
+    // Exact repeats are merged on both sides: nobody is at fault, everyone finishes.
+    assert!(culprits(&r).is_empty());
+    assert_honest_finish(&r, &[]);
+    assert_eq!(r.outcome.as_ref().unwrap().qualified().len(), 3);
+}
+
+#[test]
+fn transcript_sections_are_bounded_by_the_number_of_guardians() {
+    let p = params(2, 3);
+    let mut r = run(&p, 12, Tamper::default());
+    // Two packages per slot decode (one, and a different one as evidence of equivocation).
+    let shares = r.transcript.shares.clone();
+    r.transcript.shares.extend(shares.iter().cloned());
+    assert_eq!(r.transcript.shares.len(), 12);
+    assert!(CeremonyTranscript::from_bytes(&r.transcript.to_bytes()).is_ok());
+    // One more is refused before anything else of the section is read.
+    r.transcript.shares.push(shares[0].clone());
+    assert!(matches!(
+        CeremonyTranscript::from_bytes(&r.transcript.to_bytes()),
+        Err(DecodeError::TooLarge {
+            max: 12,
+            actual: 13,
+            ..
+        })
+    ));
+    let mut r = run(&p, 13, Tamper::default());
+    let hashes = r.transcript.hashes.clone();
+    r.transcript.hashes.extend(hashes.iter().cloned());
+    r.transcript.hashes.push(hashes[0].clone());
+    assert!(matches!(
+        CeremonyTranscript::from_bytes(&r.transcript.to_bytes()),
+        Err(DecodeError::TooLarge {
+            max: 6,
+            actual: 7,
+            ..
+        })
+    ));
+}

@@ -1,6 +1,6 @@
 //! The ceremony's rounds (typestate), the public transcript and its adjudication.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -336,13 +336,15 @@ impl Round3Secret {
         let me = r1.index;
         let mut received = BTreeMap::new();
         let mut complaints = Vec::new();
+        let slots = share_slots(shares);
         for (&i, reveal) in &self.reveals {
             if i == me {
                 continue;
             }
-            let mut to_me = shares.iter().filter(|s| s.sender == i && s.recipient == me);
-            let (Some(package), None) = (to_me.next(), to_me.next()) else {
-                continue; // missing or equivocated: judged from public data
+            // Exact repeats are one share, as in `adjudicate`; a missing or equivocated share
+            // needs no complaint: the public transcript shows it and disqualifies its sender.
+            let Some(Slot::One(package)) = slots.get(&(i, me)) else {
+                continue;
             };
             let shared = reveal.encryption_key.as_point() * r1.encryption.secret().expose_scalar();
             let link = Link {
@@ -546,8 +548,19 @@ pub struct CeremonyTranscript {
 
 const KIND_TRANSCRIPT: u8 = 32;
 
-/// The most packages of one kind a transcript may hold when decoded.
-const MAX_TRANSCRIPT_PACKAGES: u32 = 1 << 17;
+/// The most packages one section of a decoded transcript may hold: two per slot (one package,
+/// plus a second, different one as evidence of equivocation; exact repeats are merged before
+/// publication), where a section has `n` slots (hashes, reveals) or `n·(n-1)` (shares,
+/// complaints). At most `2·255·254 = 129,540` for the largest ceremony.
+fn max_section_packages(params: &CeremonyParams, per_pair: bool) -> u32 {
+    let n = params.guardians();
+    let slots = if per_pair {
+        n.saturating_mul(n.saturating_sub(1))
+    } else {
+        n
+    };
+    slots.saturating_mul(2)
+}
 
 impl CeremonyTranscript {
     /// The canonical encoding, for the election record.
@@ -612,13 +625,14 @@ impl CeremonyTranscript {
         })?;
         fn section<T>(
             reader: &mut Reader<'_>,
+            max: u32,
             decode: fn(&[u8]) -> Result<T, DecodeError>,
         ) -> Result<Vec<T>, DecodeError> {
             let count = reader.u32()?;
-            if count > MAX_TRANSCRIPT_PACKAGES {
+            if count > max {
                 return Err(DecodeError::TooLarge {
                     what: WHAT,
-                    max: u64::from(MAX_TRANSCRIPT_PACKAGES),
+                    max: u64::from(max),
                     actual: u64::from(count),
                 });
             }
@@ -629,10 +643,14 @@ impl CeremonyTranscript {
             }
             Ok(out)
         }
-        let hashes = section(&mut reader, CommitmentHashPackage::from_bytes)?;
-        let reveals = section(&mut reader, RevealPackage::from_bytes)?;
-        let shares = section(&mut reader, EncryptedShare::from_bytes)?;
-        let complaints = section(&mut reader, Complaint::from_bytes)?;
+        let (per_guardian, per_pair) = (
+            max_section_packages(&params, false),
+            max_section_packages(&params, true),
+        );
+        let hashes = section(&mut reader, per_guardian, CommitmentHashPackage::from_bytes)?;
+        let reveals = section(&mut reader, per_guardian, RevealPackage::from_bytes)?;
+        let shares = section(&mut reader, per_pair, EncryptedShare::from_bytes)?;
+        let complaints = section(&mut reader, per_pair, Complaint::from_bytes)?;
         reader.finish()?;
         Ok(Self {
             params,
@@ -690,15 +708,47 @@ impl CeremonyOutcome {
     }
 }
 
-/// The distinct items, in first-seen order (packages repeated verbatim count once).
-fn unique<T: PartialEq>(items: impl Iterator<Item = T>) -> Vec<T> {
-    let mut out: Vec<T> = Vec::new();
+/// One broadcast slot (a sender's hash or reveal, a sender's share to one recipient, a
+/// complainer's complaint against one accused) after exact repeats are merged.
+///
+/// A package repeated byte for byte is one package: a rebroadcast or a channel's retry is no
+/// fault, and every guardian and every auditor merges it the same way. Two *different* packages
+/// in one slot are equivocation by the slot's sender.
+enum Slot<'a, T> {
+    One(&'a T),
+    Equivocated,
+}
+
+/// Indexes `items` by slot in one pass, `O(N log N)` for `N` packages (a hostile transcript
+/// costs no more than an honest one of its size).
+fn slots<'a, K: Ord, T: PartialEq>(
+    items: &'a [T],
+    key: impl Fn(&T) -> K,
+) -> BTreeMap<K, Slot<'a, T>> {
+    let mut out: BTreeMap<K, Slot<'a, T>> = BTreeMap::new();
     for item in items {
-        if !out.contains(&item) {
-            out.push(item);
+        match out.entry(key(item)) {
+            std::collections::btree_map::Entry::Vacant(v) => {
+                v.insert(Slot::One(item));
+            }
+            std::collections::btree_map::Entry::Occupied(mut o) => {
+                if let Slot::One(first) = o.get() {
+                    if *first != item {
+                        o.insert(Slot::Equivocated);
+                    }
+                }
+            }
         }
     }
     out
+}
+
+/// The shares of a round-3 broadcast by `(sender, recipient)`: what `part4` opens and what
+/// `adjudicate` judges come from this one function, so they cannot disagree.
+fn share_slots(
+    shares: &[EncryptedShare],
+) -> BTreeMap<(GuardianIndex, GuardianIndex), Slot<'_, EncryptedShare>> {
+    slots(shares, |s| (s.sender, s.recipient))
 }
 
 fn check_enough(
@@ -729,27 +779,27 @@ fn qualify_reveals<'a, R: RngCore + CryptoRng>(
 ) {
     let mut culprits: BTreeMap<GuardianIndex, Misbehaviour> = BTreeMap::new();
     let mut candidates: BTreeMap<GuardianIndex, &RevealPackage> = BTreeMap::new();
+    let hash_slots = slots(hashes, |h| h.sender);
+    let reveal_slots = slots(reveals, |r| r.sender);
     for i in params.indices() {
-        let own_hashes = unique(hashes.iter().filter(|h| h.sender == i).map(|h| h.hash));
-        let hash = match own_hashes.as_slice() {
-            [] => {
+        let hash = match hash_slots.get(&i) {
+            None => {
                 culprits.insert(i, Misbehaviour::MissingCommitmentHash);
                 continue;
             }
-            [hash] => *hash,
-            _ => {
+            Some(Slot::One(package)) => package.hash,
+            Some(Slot::Equivocated) => {
                 culprits.insert(i, Misbehaviour::Equivocation);
                 continue;
             }
         };
-        let own_reveals = unique(reveals.iter().filter(|r| r.sender == i));
-        let reveal = match own_reveals.as_slice() {
-            [] => {
+        let reveal = match reveal_slots.get(&i) {
+            None => {
                 culprits.insert(i, Misbehaviour::MissingReveal);
                 continue;
             }
-            [reveal] => *reveal,
-            _ => {
+            Some(Slot::One(reveal)) => *reveal,
+            Some(Slot::Equivocated) => {
                 culprits.insert(i, Misbehaviour::Equivocation);
                 continue;
             }
@@ -814,42 +864,41 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
     check_enough(params, reveals.len(), &culprits)?;
     let mut culprits: BTreeMap<GuardianIndex, Misbehaviour> = culprits.into_iter().collect();
 
-    // Round 3: one unique share from every qualified guardian to every other.
+    // Round 3: one share (exact repeats merged) from every qualified guardian to every other.
+    let share_slots = share_slots(&transcript.shares);
     let mut packages: BTreeMap<(GuardianIndex, GuardianIndex), &EncryptedShare> = BTreeMap::new();
     for i in reveals.keys() {
         for j in reveals.keys().filter(|j| *j != i) {
-            let sent = unique(
-                transcript
-                    .shares
-                    .iter()
-                    .filter(|s| s.sender == *i && s.recipient == *j),
-            );
-            match sent.as_slice() {
-                [] => {
+            match share_slots.get(&(*i, *j)) {
+                None => {
                     culprits
                         .entry(*i)
                         .or_insert(Misbehaviour::MissingShare { recipient: *j });
                 }
-                [one] => {
+                Some(Slot::One(one)) => {
                     packages.insert((*i, *j), *one);
                 }
-                _ => {
+                Some(Slot::Equivocated) => {
                     culprits.entry(*i).or_insert(Misbehaviour::Equivocation);
                 }
             }
         }
     }
 
-    // Round 4: judge each complaint once, between guardians that revealed.
-    let mut judged = BTreeSet::new();
-    for complaint in &transcript.complaints {
-        let (j, i) = (complaint.complainer, complaint.accused);
+    // Round 4: every complaint slot between guardians that revealed, in index order. Exact
+    // repeats are one complaint; two different complaints by one guardian against another are
+    // equivocation by the complainer (an honest guardian files one per accused).
+    for (&(j, i), slot) in &slots(&transcript.complaints, |c| (c.complainer, c.accused)) {
         let (Some(accuser), Some(accused)) = (reveals.get(&j), reveals.get(&i)) else {
             continue;
         };
-        if !judged.insert((j, i)) {
-            continue;
-        }
+        let complaint = match slot {
+            Slot::One(complaint) => *complaint,
+            Slot::Equivocated => {
+                culprits.entry(j).or_insert(Misbehaviour::Equivocation);
+                continue;
+            }
+        };
         let Some(package) = packages.get(&(i, j)) else {
             continue; // already judged as missing
         };
