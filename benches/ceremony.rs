@@ -9,7 +9,7 @@ use evote::ceremony::{
     adjudicate, part1, run_locally, CeremonyOutcome, CeremonyParams, CeremonyTranscript, Complaint,
     GuardianKeyShare, Round2Secret,
 };
-use evote::decryption::{combine, DecryptionShare, EncryptedTally, TallyAccumulator};
+use evote::decryption::{combine, CandidateShare, EncryptedTally, TallyAccumulator};
 use evote::proofs::RangeProof;
 use evote::{EncryptionKey, Transcript};
 use rand_chacha::ChaCha20Rng;
@@ -177,7 +177,7 @@ fn decryption(c: &mut Criterion) {
     g.bench_function("one guardian's shares with proofs", |b| {
         b.iter(|| run.keys[0].decrypt_tally(&run.outcome, &tally, 2, &mut r))
     });
-    let shares: Vec<DecryptionShare> = run
+    let shares: Vec<CandidateShare> = run
         .keys
         .iter()
         .take(3)

@@ -37,7 +37,7 @@ use crate::dlog::DlogTable;
 use crate::errors::{DecodeError, DlogError, ProofError};
 use crate::group::{GroupElement, Reader};
 use crate::keys::{KeyPair, PublicKey};
-use crate::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof};
+use crate::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof};
 
 /// Transcript labels of decryption shares.
 pub mod labels {
@@ -51,6 +51,8 @@ pub mod labels {
     pub const GUARDIAN: &[u8] = b"guardian";
     /// The option's index.
     pub const OPTION: &[u8] = b"option";
+    /// A share package's bytes before its signature (the signature's message).
+    pub const SHARE_PACKAGE: &[u8] = b"share-package";
 }
 
 /// Why a tally could not be built or decrypted.
@@ -80,8 +82,10 @@ pub enum DecryptionError {
         valid: Vec<GuardianIndex>,
         /// The threshold.
         needed: u32,
-        /// Guardians whose shares were refused, and why.
-        invalid: Vec<(GuardianIndex, &'static str)>,
+        /// Guardians blamed for shares they signed, and why.
+        invalid: Vec<(GuardianIndex, ShareFault)>,
+        /// Packages set aside without blame: the guardian each names, and why.
+        discarded: Vec<(GuardianIndex, ShareFault)>,
         /// Qualified guardians that sent nothing.
         missing: Vec<GuardianIndex>,
     },
@@ -106,6 +110,7 @@ impl core::fmt::Display for DecryptionError {
                 valid,
                 needed,
                 invalid,
+                discarded,
                 missing,
             } => {
                 write!(
@@ -113,7 +118,7 @@ impl core::fmt::Display for DecryptionError {
                     "{} valid decryption shares, {needed} needed",
                     valid.len()
                 )?;
-                for (who, why) in invalid {
+                for (who, why) in invalid.iter().chain(discarded) {
                     write!(f, "; {who}: {why}")?;
                 }
                 if !missing.is_empty() {
@@ -375,20 +380,59 @@ fn share_transcript(
     t
 }
 
-/// A guardian's decryption shares of a tally, one per option, each with its proof.
+/// The transcript of a share package's signature: the package (everything before the
+/// signature) under the guardian's key share `X_j`, bound to the ceremony.
+fn signature_transcript(context: &[u8; 64], package: &[u8]) -> Transcript {
+    let mut t = Transcript::new(labels::DECRYPTION);
+    t.append_message(labels::CEREMONY_CONTEXT, context);
+    t.append_message(labels::SHARE_PACKAGE, package);
+    t
+}
+
+/// A guardian's decryption shares of a tally, one per option, each with its proof, the whole
+/// package signed under the guardian's public key share `X_j` (a Schnorr signature: a proof of
+/// knowledge of `x_j` bound to the package bytes).
+///
+/// It is a *candidate*: whatever arrives over a network or sits in a record. Only
+/// [`verify_shares`] turns candidates into [`VerifiedShare`]s, and only those are combined.
 ///
 /// # Layout
-/// version, kind 16, guardian (u32), tally digest (64 bytes), option count (u32), then per
-/// option the share `M` (32 bytes) and its Chaum–Pedersen proof (96 bytes).
+/// version, kind 17, guardian (u32), tally digest (64 bytes), option count (u32), then per
+/// option the share `M` (32 bytes) and its Chaum–Pedersen proof (96 bytes), then the signature
+/// `R ‖ s` (64 bytes) over all the bytes before it: `138 + 128·options` bytes.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DecryptionShare {
+pub struct CandidateShare {
     guardian: GuardianIndex,
     digest: [u8; 64],
     shares: Vec<GroupElement>,
     proofs: Vec<ChaumPedersenProof>,
+    signature: SchnorrProof,
 }
 
-const KIND_DECRYPTION_SHARE: u8 = 16;
+/// A decryption share whose signature, tally and every proof have been checked against one
+/// tally and one ceremony. Made only by [`verify_shares`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedShare {
+    guardian: GuardianIndex,
+    digest: [u8; 64],
+    shares: Vec<GroupElement>,
+}
+
+impl VerifiedShare {
+    /// Which guardian made it.
+    pub fn guardian(&self) -> GuardianIndex {
+        self.guardian
+    }
+
+    /// The per-option shares `M_{j,k}`.
+    pub fn shares(&self) -> &[GroupElement] {
+        &self.shares
+    }
+}
+
+/// The package kind of a signed decryption share (kind 16, the unsigned package of protocol
+/// `evote-proofs/1` records before shares were signed, is refused).
+const KIND_DECRYPTION_SHARE: u8 = 17;
 
 /// The smallest tally a guardian decrypts by default: decrypting one ballot would reveal a vote.
 pub const DEFAULT_MIN_BALLOTS: u64 = 2;
@@ -406,7 +450,7 @@ impl GuardianKeyShare {
         tally: &EncryptedTally,
         min_ballots: u64,
         rng: &mut R,
-    ) -> Result<DecryptionShare, DecryptionError> {
+    ) -> Result<CandidateShare, DecryptionError> {
         if outcome.params() != &self.params || outcome.key_share(self.index) != Some(&self.public) {
             return Err(DecryptionError::TallyRefused {
                 reason: "the outcome is not this guardian's ceremony",
@@ -447,38 +491,62 @@ impl GuardianKeyShare {
             shares.push(share);
             proofs.push(proof);
         }
-        Ok(DecryptionShare {
+        let package = unsigned_package(self.index, &tally.digest, &shares, &proofs);
+        let signature =
+            SchnorrProof::prove(&mut signature_transcript(&context, &package), &pair, rng);
+        Ok(CandidateShare {
             guardian: self.index,
             digest: tally.digest,
             shares,
             proofs,
+            signature,
         })
     }
 }
 
-impl DecryptionShare {
-    /// Which guardian made it.
+/// Everything of a share package before its signature.
+fn unsigned_package(
+    guardian: GuardianIndex,
+    digest: &[u8; 64],
+    shares: &[GroupElement],
+    proofs: &[ChaumPedersenProof],
+) -> Vec<u8> {
+    let mut out = Vec::with_capacity(CandidateShare::FIXED_BYTES + 128 * shares.len());
+    out.push(CEREMONY_VERSION);
+    out.push(KIND_DECRYPTION_SHARE);
+    out.extend_from_slice(&guardian.get().to_le_bytes());
+    out.extend_from_slice(digest);
+    out.extend_from_slice(&(shares.len() as u32).to_le_bytes());
+    for (share, proof) in shares.iter().zip(proofs) {
+        out.extend_from_slice(share.as_bytes());
+        out.extend_from_slice(&proof.to_bytes());
+    }
+    out
+}
+
+impl CandidateShare {
+    /// The length of a package without options: header, digest, count and signature.
+    pub const FIXED_BYTES: usize = 138;
+
+    /// Which guardian it claims to come from (not yet checked).
     pub fn guardian(&self) -> GuardianIndex {
         self.guardian
     }
 
-    /// The per-option shares `M_{j,k}`.
+    /// The tally digest it claims to decrypt.
+    pub fn tally_digest(&self) -> &[u8; 64] {
+        &self.digest
+    }
+
+    /// The per-option shares `M_{j,k}` (not yet checked).
     pub fn shares(&self) -> &[GroupElement] {
         &self.shares
     }
 
     /// The canonical encoding.
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = Vec::with_capacity(74 + 128 * self.shares.len());
-        out.push(CEREMONY_VERSION);
-        out.push(KIND_DECRYPTION_SHARE);
-        out.extend_from_slice(&self.guardian.get().to_le_bytes());
-        out.extend_from_slice(&self.digest);
-        out.extend_from_slice(&(self.shares.len() as u32).to_le_bytes());
-        for (share, proof) in self.shares.iter().zip(&self.proofs) {
-            out.extend_from_slice(share.as_bytes());
-            out.extend_from_slice(&proof.to_bytes());
-        }
+        let mut out = unsigned_package(self.guardian, &self.digest, &self.shares, &self.proofs);
+        out.extend_from_slice(&self.signature.to_bytes());
         out
     }
 
@@ -488,7 +556,7 @@ impl DecryptionShare {
     /// [`DecodeError`] for anything but a canonical encoding.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         const WHAT: &str = "decryption share";
-        const EXPECTED: &str = "74 + 128·options";
+        const EXPECTED: &str = "138 + 128·options";
         let mut reader = Reader::new(bytes, WHAT, EXPECTED);
         let version = reader.u8()?;
         if version != CEREMONY_VERSION {
@@ -517,7 +585,7 @@ impl DecryptionShare {
         })?;
         let digest = reader.array::<64>()?;
         let count = reader.u32()? as usize;
-        if reader.remaining() != count.saturating_mul(128) {
+        if reader.remaining() != count.saturating_mul(128).saturating_add(64) {
             return Err(DecodeError::Length {
                 what: WHAT,
                 expected: EXPECTED,
@@ -530,13 +598,200 @@ impl DecryptionShare {
             shares.push(reader.nonidentity_point("decryption share M")?);
             proofs.push(ChaumPedersenProof::from_bytes(&reader.array::<96>()?)?);
         }
+        let signature = SchnorrProof::from_bytes(&reader.array::<64>()?)?;
         reader.finish()?;
         Ok(Self {
             guardian,
             digest,
             shares,
             proofs,
+            signature,
         })
+    }
+}
+
+/// Why a candidate share is not used.
+///
+/// The first three are not the claimed guardian's doing and are only *discarded*: anyone can
+/// put a package in front of the combiner that names a guardian, alter a copy of a real one, or
+/// replay a guardian's share of another tally. The rest are content the guardian provably sent
+/// (its signature under `X_j` covers every byte) and are *blamed* on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum ShareFault {
+    /// Discarded: the named guardian is not a qualified guardian of the ceremony.
+    NotQualified,
+    /// Discarded: the signature does not verify under the named guardian's key share, so
+    /// nothing in the package is attributable to the guardian.
+    Unauthenticated,
+    /// Discarded: an authentic share of another tally (a replay).
+    OtherTally,
+    /// Blamed: a signed share with another number of options than the tally.
+    WrongOptionCount,
+    /// Blamed: a signed share whose proof for this option does not verify.
+    InvalidProof {
+        /// The option.
+        option: u32,
+    },
+}
+
+impl ShareFault {
+    /// Whether the fault is attributable to the guardian the package names.
+    pub fn is_blamed(&self) -> bool {
+        matches!(self, Self::WrongOptionCount | Self::InvalidProof { .. })
+    }
+}
+
+impl core::fmt::Display for ShareFault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NotQualified => write!(f, "not a qualified guardian of the ceremony (discarded)"),
+            Self::Unauthenticated => write!(
+                f,
+                "the signature does not verify under the guardian's key share (discarded, not blamed)"
+            ),
+            Self::OtherTally => write!(f, "a share of another tally (discarded)"),
+            Self::WrongOptionCount => write!(f, "signed share with the wrong number of options"),
+            Self::InvalidProof { option } => {
+                write!(f, "signed share whose decryption proof for option {option} does not verify")
+            }
+        }
+    }
+}
+
+/// What [`verify_shares`] found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SharesVerdict {
+    /// One verified share per guardian, in guardian order.
+    pub verified: Vec<VerifiedShare>,
+    /// Guardians blamed for content they signed, and why (a blamed guardian contributes no
+    /// share).
+    pub blamed: Vec<(GuardianIndex, ShareFault)>,
+    /// Packages set aside without blame: the guardian each names, and why.
+    pub discarded: Vec<(GuardianIndex, ShareFault)>,
+}
+
+/// Checks candidate shares against `tally`: the named guardian is qualified, the signature
+/// holds under its key share (all signatures in one batch), the share is of this tally, it has
+/// one share per option and every Chaum–Pedersen proof holds (all in a second batch).
+///
+/// Exact or re-signed copies from one guardian are harmless (every valid share of a guardian
+/// has the same `M_{j,k}`, by the soundness of its proofs): the first valid one is kept.
+pub fn verify_shares<R: RngCore + CryptoRng>(
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    candidates: &[CandidateShare],
+    rng: &mut R,
+) -> SharesVerdict {
+    let context = outcome.params().context_hash();
+    let mut discarded = Vec::new();
+    let mut blamed: BTreeMap<GuardianIndex, ShareFault> = BTreeMap::new();
+
+    // Signatures first, in one batch: an unauthenticated package names nobody.
+    let mut signatures = BatchVerifier::new(&mut *rng);
+    let mut signed: Vec<&CandidateShare> = Vec::new();
+    for share in candidates {
+        match outcome.key_share(share.guardian) {
+            None => discarded.push((share.guardian, ShareFault::NotQualified)),
+            Some(public) => {
+                let package =
+                    unsigned_package(share.guardian, &share.digest, &share.shares, &share.proofs);
+                signatures.queue_schnorr(
+                    &mut signature_transcript(&context, &package),
+                    &share.signature,
+                    public,
+                );
+                signed.push(share);
+            }
+        }
+    }
+    let forged: Vec<usize> = match signatures.verify() {
+        Ok(()) => Vec::new(),
+        Err(failed) => failed.culprits().collect(),
+    };
+    let mut authentic: Vec<&CandidateShare> = Vec::new();
+    for (position, share) in signed.into_iter().enumerate() {
+        if forged.contains(&position) {
+            discarded.push((share.guardian, ShareFault::Unauthenticated));
+        } else if share.digest != tally.digest {
+            discarded.push((share.guardian, ShareFault::OtherTally));
+        } else if share.shares.len() != tally.sums.len() || share.proofs.len() != tally.sums.len() {
+            blamed
+                .entry(share.guardian)
+                .or_insert(ShareFault::WrongOptionCount);
+        } else {
+            authentic.push(share);
+        }
+    }
+
+    // Every proof of every authentic share, in one batch.
+    let bases: Vec<GroupElement> = tally
+        .sums
+        .iter()
+        .map(|s| GroupElement::from_point(*s.alpha()))
+        .collect();
+    let mut batch = BatchVerifier::new(&mut *rng);
+    let mut owners: Vec<(usize, u32)> = Vec::new();
+    for (c, share) in authentic.iter().enumerate() {
+        let Some(public) = outcome.key_share(share.guardian) else {
+            continue;
+        };
+        for (k, ((m, proof), base)) in share
+            .shares
+            .iter()
+            .zip(&share.proofs)
+            .zip(&bases)
+            .enumerate()
+        {
+            let queued = batch.queue_chaum_pedersen(
+                &mut share_transcript(&context, &tally.digest, share.guardian, k),
+                proof,
+                public,
+                base,
+                m,
+            );
+            // Queue positions must line up with `owners`: record only what was queued. A tally
+            // with an identity alpha is refused by the guardian, so such a proof is invalid.
+            match queued {
+                Ok(_) => owners.push((c, k as u32)),
+                Err(_) => {
+                    blamed
+                        .entry(share.guardian)
+                        .or_insert(ShareFault::InvalidProof { option: k as u32 });
+                }
+            }
+        }
+    }
+    if let Err(failed) = batch.verify() {
+        for position in failed.culprits() {
+            if let Some((c, k)) = owners.get(position) {
+                if let Some(share) = authentic.get(*c) {
+                    blamed
+                        .entry(share.guardian)
+                        .or_insert(ShareFault::InvalidProof { option: *k });
+                }
+            }
+        }
+    }
+    let mut verified: BTreeMap<GuardianIndex, VerifiedShare> = BTreeMap::new();
+    for share in authentic {
+        if blamed.contains_key(&share.guardian) {
+            continue;
+        }
+        verified
+            .entry(share.guardian)
+            .or_insert_with(|| VerifiedShare {
+                guardian: share.guardian,
+                digest: share.digest,
+                shares: share.shares.clone(),
+            });
+    }
+    discarded.sort();
+    discarded.dedup();
+    SharesVerdict {
+        verified: verified.into_values().collect(),
+        blamed: blamed.into_iter().collect(),
+        discarded,
     }
 }
 
@@ -547,8 +802,10 @@ pub struct TallyResult {
     pub counts: Vec<u64>,
     /// The guardians whose shares were combined.
     pub combined: Vec<GuardianIndex>,
-    /// Guardians whose shares were refused, and why.
-    pub invalid: Vec<(GuardianIndex, &'static str)>,
+    /// Guardians blamed for shares they signed, and why.
+    pub invalid: Vec<(GuardianIndex, ShareFault)>,
+    /// Packages set aside without blame (unauthenticated, replayed, unknown guardian).
+    pub discarded: Vec<(GuardianIndex, ShareFault)>,
 }
 
 /// Lagrange coefficient at 0 for `j` within `set`: `Π_{m≠j} m / (m - j)`.
@@ -565,110 +822,83 @@ fn lagrange_at_zero(j: GuardianIndex, set: &[GuardianIndex]) -> Scalar {
     num * den.invert()
 }
 
-/// Verifies the guardians' shares (in one batch), drops and names invalid ones, combines any
-/// `t` valid shares and decodes every option's count within its bound.
+/// Verifies candidate shares ([`verify_shares`]) and combines any `t` of the verified ones
+/// ([`combine_verified`]), naming the blamed and the discarded.
 ///
 /// # Errors
-/// [`DecryptionError::NotEnoughShares`] with fewer than `t` valid shares (naming the invalid
-/// and the missing guardians); [`DecryptionError::Dlog`] if a count is out of bounds.
+/// [`DecryptionError::NotEnoughShares`] with fewer than `t` verified shares (naming the blamed,
+/// the discarded and the missing guardians); [`DecryptionError::Dlog`] if a count is out of
+/// bounds.
 pub fn combine<R: RngCore + CryptoRng>(
     outcome: &CeremonyOutcome,
     tally: &EncryptedTally,
-    shares: &[DecryptionShare],
+    shares: &[CandidateShare],
     rng: &mut R,
 ) -> Result<TallyResult, DecryptionError> {
-    let context = outcome.params().context_hash();
-    let mut invalid: Vec<(GuardianIndex, &'static str)> = Vec::new();
-    let mut candidates: BTreeMap<GuardianIndex, &DecryptionShare> = BTreeMap::new();
-    for share in shares {
-        let who = share.guardian;
-        let reason = if outcome.key_share(who).is_none() {
-            Some("not a qualified guardian of the ceremony")
-        } else if share.digest != tally.digest {
-            Some("made for another tally")
-        } else if share.shares.len() != tally.sums.len() || share.proofs.len() != tally.sums.len() {
-            Some("wrong number of options")
-        } else if candidates.get(&who).is_some_and(|other| *other != share) {
-            Some("two different shares from one guardian")
-        } else {
-            None
-        };
-        match reason {
-            Some(reason) => {
-                candidates.remove(&who);
-                invalid.push((who, reason));
-            }
-            None => {
-                if !invalid.iter().any(|(w, _)| *w == who) {
-                    candidates.insert(who, share);
-                }
-            }
-        }
-    }
-    // All proofs in one batch; the bisection names the bad ones.
-    let bases: Vec<GroupElement> = tally
-        .sums
-        .iter()
-        .map(|s| GroupElement::from_point(*s.alpha()))
-        .collect();
-    let mut batch = BatchVerifier::new(&mut *rng);
-    let mut owners = Vec::new();
-    for (who, share) in &candidates {
-        let Some(public) = outcome.key_share(*who) else {
-            continue;
-        };
-        for (k, ((m, proof), base)) in share
-            .shares
-            .iter()
-            .zip(&share.proofs)
-            .zip(&bases)
-            .enumerate()
-        {
-            let queued = batch.queue_chaum_pedersen(
-                &mut share_transcript(&context, &tally.digest, *who, k),
-                proof,
-                public,
-                base,
-                m,
-            );
-            // Queue positions must line up with `owners`: record only what was queued.
-            match queued {
-                Ok(_) => owners.push(*who),
-                Err(_) => invalid.push((*who, "a share proof for an identity statement")),
-            }
-        }
-    }
-    if let Err(failed) = batch.verify() {
-        for position in failed.culprits() {
-            if let Some(who) = owners.get(position) {
-                if !invalid.iter().any(|(w, _)| w == who) {
-                    invalid.push((*who, "a decryption proof does not verify"));
-                }
-            }
-        }
-    }
-    for (who, _) in &invalid {
-        candidates.remove(who);
-    }
-    let valid: Vec<GuardianIndex> = candidates.keys().copied().collect();
+    let verdict = verify_shares(outcome, tally, shares, rng);
     let needed = outcome.params().threshold();
-    if (valid.len() as u64) < u64::from(needed) {
+    if (verdict.verified.len() as u64) < u64::from(needed) {
         let missing = outcome
             .qualified()
             .iter()
             .filter(|g| !shares.iter().any(|s| s.guardian == **g))
             .copied()
             .collect();
-        invalid.sort();
-        invalid.dedup();
         return Err(DecryptionError::NotEnoughShares {
-            valid,
+            valid: verdict.verified.iter().map(|s| s.guardian).collect(),
             needed,
-            invalid,
+            invalid: verdict.blamed,
+            discarded: verdict.discarded,
             missing,
         });
     }
-    let chosen: Vec<GuardianIndex> = valid.into_iter().take(needed as usize).collect();
+    let mut result = combine_verified(outcome, tally, &verdict.verified)?;
+    result.invalid = verdict.blamed;
+    result.discarded = verdict.discarded;
+    Ok(result)
+}
+
+/// Combines verified shares of `tally`: the first `t` by guardian index, with Lagrange
+/// coefficients at 0, and decodes every option's count within its bound.
+///
+/// # Errors
+/// [`DecryptionError::TallyRefused`] for shares of another tally or two from one guardian;
+/// [`DecryptionError::NotEnoughShares`] with fewer than `t`; [`DecryptionError::Dlog`] if a
+/// count is out of bounds.
+pub fn combine_verified(
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    shares: &[VerifiedShare],
+) -> Result<TallyResult, DecryptionError> {
+    let mut by_guardian: BTreeMap<GuardianIndex, &VerifiedShare> = BTreeMap::new();
+    for share in shares {
+        if share.digest != tally.digest || share.shares.len() != tally.sums.len() {
+            return Err(DecryptionError::TallyRefused {
+                reason: "a verified share of another tally",
+            });
+        }
+        if by_guardian.insert(share.guardian, share).is_some() {
+            return Err(DecryptionError::TallyRefused {
+                reason: "two shares from one guardian",
+            });
+        }
+    }
+    let needed = outcome.params().threshold();
+    if (by_guardian.len() as u64) < u64::from(needed) {
+        return Err(DecryptionError::NotEnoughShares {
+            valid: by_guardian.keys().copied().collect(),
+            needed,
+            invalid: Vec::new(),
+            discarded: Vec::new(),
+            missing: outcome
+                .qualified()
+                .iter()
+                .filter(|g| !by_guardian.contains_key(g))
+                .copied()
+                .collect(),
+        });
+    }
+    let chosen: Vec<GuardianIndex> = by_guardian.keys().copied().take(needed as usize).collect();
     let lambdas: Vec<Scalar> = chosen
         .iter()
         .map(|j| lagrange_at_zero(*j, &chosen))
@@ -681,7 +911,7 @@ pub fn combine<R: RngCore + CryptoRng>(
         let points: Vec<RistrettoPoint> = chosen
             .iter()
             .filter_map(|j| {
-                candidates
+                by_guardian
                     .get(j)
                     .and_then(|s| s.shares.get(k))
                     .map(|m| m.point)
@@ -706,12 +936,11 @@ pub fn combine<R: RngCore + CryptoRng>(
         }
         counts.push(count);
     }
-    invalid.sort();
-    invalid.dedup();
     Ok(TallyResult {
         counts,
         combined: chosen,
-        invalid,
+        invalid: Vec::new(),
+        discarded: Vec::new(),
     })
 }
 

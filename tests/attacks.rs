@@ -508,7 +508,10 @@ fn a_discrete_log_beyond_its_bound_is_an_error_not_a_hang() {
 /// this tally and this election; moved to another guardian or another tally, it is refused.
 #[test]
 fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
-    use evote::decryption::{combine, DecryptionShare, TallyAccumulator};
+    use evote::ceremony::GuardianIndex;
+    use evote::decryption::{
+        combine, CandidateShare, DecryptionError, ShareFault, TallyAccumulator,
+    };
     let params = CeremonyParams::new([8u8; 32], 2, 3).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let (transcript, guardians) = run_locally(&params, &mut rng).unwrap();
@@ -527,7 +530,7 @@ fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
     };
     let tally = tally_of(&[1, 0, 1, 1], &mut rng);
     let other = tally_of(&[0, 0, 0, 1], &mut rng);
-    let share = |g: usize, t, rng: &mut ChaCha20Rng| -> DecryptionShare {
+    let share = |g: usize, t, rng: &mut ChaCha20Rng| -> CandidateShare {
         guardians[g].decrypt_tally(&outcome, t, 2, rng).unwrap()
     };
     let (s0, s1) = (share(0, &tally, &mut rng), share(1, &tally, &mut rng));
@@ -537,16 +540,26 @@ fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
             .counts,
         vec![3]
     );
-    // A share for another tally: named invalid, and the rest is below the threshold.
+    // A share for another tally: discarded as a replay, and the rest is below the threshold.
     let stale = share(1, &other, &mut rng);
     let result = combine(&outcome, &tally, &[s0.clone(), stale], &mut rng);
-    assert!(result.is_err() || !result.unwrap().invalid.is_empty());
+    assert!(matches!(
+        result,
+        Err(DecryptionError::NotEnoughShares { ref discarded, .. })
+            if discarded == &[(GuardianIndex::new(2).unwrap(), ShareFault::OtherTally)]
+    ));
     // Guardian 1's share presented as guardian 3's (layout: version, kind, u32 guardian, ...):
-    // its proofs are checked against guardian 3's key share and fail.
+    // its signature is checked against guardian 3's key share and fails, so it is discarded
+    // without blaming guardian 3.
     let mut bytes = s0.to_bytes();
     assert_eq!(bytes[2..6], 1u32.to_le_bytes());
     bytes[2..6].copy_from_slice(&3u32.to_le_bytes());
-    let moved = DecryptionShare::from_bytes(&bytes).unwrap();
+    let moved = CandidateShare::from_bytes(&bytes).unwrap();
     let result = combine(&outcome, &tally, &[moved, s1], &mut rng);
-    assert!(result.is_err() || !result.unwrap().invalid.is_empty());
+    assert!(matches!(
+        result,
+        Err(DecryptionError::NotEnoughShares { ref discarded, ref invalid, .. })
+            if invalid.is_empty()
+                && discarded == &[(GuardianIndex::new(3).unwrap(), ShareFault::Unauthenticated)]
+    ));
 }

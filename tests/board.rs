@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use evote::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare};
-use evote::decryption::{combine, DecryptionShare};
+use evote::decryption::{combine, CandidateShare};
 use evote::election::board::{tally, Entry};
 use evote::election::{
     verify_extension, Ballot, BallotBoard, BallotError, BoardError, CredentialList,
@@ -288,7 +288,7 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
     board.close().unwrap();
     let encrypted = tally(&path, &s.context, &mut s.rng).unwrap();
     assert_eq!(encrypted.ballots(), 6);
-    let shares: Vec<DecryptionShare> = s
+    let shares: Vec<CandidateShare> = s
         .keys
         .iter()
         .take(2)

@@ -8,11 +8,11 @@ use evote::ceremony::{
     adjudicate, run_locally, CeremonyOutcome, CeremonyParams, GuardianIndex, GuardianKeyShare,
 };
 use evote::decryption::{
-    combine, DecryptionError, DecryptionShare, EncryptedTally, TallyAccumulator,
-    DEFAULT_MIN_BALLOTS,
+    combine, verify_shares, CandidateShare, DecryptionError, EncryptedTally, ShareFault,
+    TallyAccumulator, DEFAULT_MIN_BALLOTS,
 };
 use evote::proofs::RangeProof;
-use evote::{EncryptionKey, Transcript};
+use evote::{EncryptionKey, KeyPair, SchnorrProof, Transcript};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -80,7 +80,7 @@ fn every_t_subset_decrypts_and_no_smaller_one_does() {
             let (outcome, keys) = ceremony(t, n, u64::from(n * 10 + t));
             let tally = tally(&outcome, &bounds, &votes, 1);
             let mut rng = ChaCha20Rng::seed_from_u64(2);
-            let shares: Vec<DecryptionShare> = keys
+            let shares: Vec<CandidateShare> = keys
                 .iter()
                 .map(|k| {
                     k.decrypt_tally(&outcome, &tally, DEFAULT_MIN_BALLOTS, &mut rng)
@@ -88,7 +88,7 @@ fn every_t_subset_decrypts_and_no_smaller_one_does() {
                 })
                 .collect();
             for subset in subsets(n as usize, t as usize) {
-                let chosen: Vec<DecryptionShare> =
+                let chosen: Vec<CandidateShare> =
                     subset.iter().map(|i| shares[*i].clone()).collect();
                 let result = combine(&outcome, &tally, &chosen, &mut rng).unwrap();
                 assert_eq!(result.counts, expected, "t={t} n={n} subset {subset:?}");
@@ -96,7 +96,7 @@ fn every_t_subset_decrypts_and_no_smaller_one_does() {
             }
             if t >= 2 {
                 for subset in subsets(n as usize, t as usize - 1) {
-                    let chosen: Vec<DecryptionShare> =
+                    let chosen: Vec<CandidateShare> =
                         subset.iter().map(|i| shares[*i].clone()).collect();
                     let err = combine(&outcome, &tally, &chosen, &mut rng).unwrap_err();
                     assert!(
@@ -133,60 +133,143 @@ fn bad_and_replayed_shares_are_named_and_the_rest_completes() {
     let tally1 = tally(&outcome, &[1, 1], &votes, 3);
     let tally2 = tally(&outcome, &[1, 1], &votes[..3], 4);
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let shares: Vec<DecryptionShare> = keys
+    let shares: Vec<CandidateShare> = keys
         .iter()
         .map(|k| k.decrypt_tally(&outcome, &tally1, 2, &mut rng).unwrap())
         .collect();
 
     // Guardian 1's share replayed from another tally; guardian 2's share with a flipped proof
-    // byte; guardian 3's share presented as guardian 4's is a duplicate claim for 4.
+    // byte; guardian 3's share presented as guardian 4's. None of the three is signed by the
+    // guardian it names for this tally, so each is discarded and nobody is blamed; guardian 4's
+    // own share still counts.
     let replayed = keys[0]
         .decrypt_tally(&outcome, &tally2, 2, &mut rng)
         .unwrap();
     let mut flipped = shares[1].to_bytes();
     flipped[74 + 32 + 64] ^= 1; // the first option's response s: still canonical, now wrong
-    let flipped = DecryptionShare::from_bytes(&flipped);
+    let flipped = CandidateShare::from_bytes(&flipped);
     let mut as_four = shares[2].to_bytes();
     as_four[2..6].copy_from_slice(&4u32.to_le_bytes());
-    let as_four = DecryptionShare::from_bytes(&as_four).unwrap();
+    let as_four = CandidateShare::from_bytes(&as_four).unwrap();
     let mut submitted = vec![replayed, as_four, shares[4].clone(), shares[3].clone()];
     submitted.push(flipped.unwrap());
     let err = combine(&outcome, &tally1, &submitted, &mut rng).unwrap_err();
     let DecryptionError::NotEnoughShares {
         valid,
         invalid,
+        discarded,
         missing,
         ..
     } = err
     else {
         panic!("{err}")
     };
-    assert_eq!(valid, vec![GuardianIndex::new(5).unwrap()]);
-    let named: Vec<u32> = invalid.iter().map(|(g, _)| g.get()).collect();
-    assert!(
-        named.contains(&1) && named.contains(&2) && named.contains(&4),
-        "{invalid:?}"
-    );
-    assert_eq!(missing.iter().map(|g| g.get()).collect::<Vec<_>>(), vec![3]);
-
-    // With three honest shares beside a bad one, the tally decrypts and the bad one is named.
-    let mut flipped = shares[1].to_bytes();
-    flipped[74 + 32 + 64] ^= 1; // the first option's response s: still canonical, now wrong
-    let mut more = vec![shares[2].clone(), shares[4].clone(), shares[3].clone()];
-    more.insert(0, DecryptionShare::from_bytes(&flipped).unwrap());
-    let result = combine(&outcome, &tally1, &more, &mut rng).unwrap();
+    let g = |i| GuardianIndex::new(i).unwrap();
+    assert_eq!(valid, vec![g(4), g(5)]);
+    assert!(invalid.is_empty(), "{invalid:?}");
     assert_eq!(
-        result.combined.iter().map(|g| g.get()).collect::<Vec<_>>(),
-        vec![3, 4, 5]
+        discarded,
+        vec![
+            (g(1), ShareFault::OtherTally),
+            (g(2), ShareFault::Unauthenticated),
+            (g(4), ShareFault::Unauthenticated)
+        ]
     );
+    assert_eq!(missing, vec![g(3)]);
+
+    // With three honest shares beside a tampered one, the tally decrypts.
+    let mut flipped = shares[1].to_bytes();
+    flipped[74 + 32 + 64] ^= 1;
+    let mut more = vec![shares[2].clone(), shares[4].clone(), shares[3].clone()];
+    more.insert(0, CandidateShare::from_bytes(&flipped).unwrap());
+    let result = combine(&outcome, &tally1, &more, &mut rng).unwrap();
+    assert_eq!(result.combined, vec![g(3), g(4), g(5)]);
+    assert!(result.invalid.is_empty());
+    assert_eq!(result.discarded, vec![(g(2), ShareFault::Unauthenticated)]);
+    assert_eq!(result.counts, vec![3, 1]);
+}
+
+/// The signature's message, as docs/ceremony.md gives it.
+fn sign_share(key: &GuardianKeyShare, unsigned: &[u8], rng: &mut ChaCha20Rng) -> Vec<u8> {
+    let mut t = Transcript::new(b"evote/decryption/v1");
+    t.append_message(b"ceremony-context", &key.params().context_hash());
+    t.append_message(b"share-package", unsigned);
+    let pair = KeyPair::from_secret(key.expose_secret().clone());
+    let signature = SchnorrProof::prove(&mut t, &pair, rng);
+    let mut out = unsigned.to_vec();
+    out.extend_from_slice(&signature.to_bytes());
+    out
+}
+
+/// The share-suppression attack: anyone who sees valid shares adds a copy of each of two honest
+/// guardians' shares with one digest byte flipped. Before shares were signed, `combine` took
+/// each pair as a guardian's two different shares, threw out both valid ones, blamed the honest
+/// guardians, and with three shares for a threshold of 2 ended in `NotEnoughShares`.
+#[test]
+fn tampered_copies_of_honest_shares_neither_suppress_nor_blame_them() {
+    let (outcome, keys) = ceremony(2, 3, 78);
+    let tally = tally(&outcome, &[1, 1], &[vec![1, 0], vec![1, 1], vec![0, 1]], 5);
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let shares: Vec<CandidateShare> = keys
+        .iter()
+        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
+        .collect();
+    let mut submitted = shares.clone();
+    for honest in &shares[..2] {
+        let mut bytes = honest.to_bytes();
+        bytes[6] ^= 1; // the first byte of the tally digest
+        submitted.insert(0, CandidateShare::from_bytes(&bytes).unwrap());
+    }
+    let result = combine(&outcome, &tally, &submitted, &mut rng).unwrap();
+    assert_eq!(result.counts, vec![2, 2]);
+    assert!(result.invalid.is_empty());
+    let g = |i| GuardianIndex::new(i).unwrap();
+    assert_eq!(result.combined, vec![g(1), g(2)]);
+    assert_eq!(
+        result.discarded,
+        vec![
+            (g(1), ShareFault::Unauthenticated),
+            (g(2), ShareFault::Unauthenticated)
+        ]
+    );
+}
+
+/// A corrupt guardian signs a share with a wrong proof: that it provably sent, so it is blamed
+/// (and its share is not used); the honest ones still decrypt.
+#[test]
+fn a_guardian_is_blamed_only_for_what_it_signed() {
+    let (outcome, keys) = ceremony(2, 3, 79);
+    let tally = tally(&outcome, &[1], &[vec![1], vec![1]], 7);
+    let mut rng = ChaCha20Rng::seed_from_u64(8);
+    let shares: Vec<CandidateShare> = keys
+        .iter()
+        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
+        .collect();
+    let bytes = shares[0].to_bytes();
+    let mut unsigned = bytes[..bytes.len() - 64].to_vec();
+    unsigned[74 + 32 + 64] ^= 1; // a wrong response in the proof of option 0
+    let bad = CandidateShare::from_bytes(&sign_share(&keys[0], &unsigned, &mut rng)).unwrap();
+    let result = combine(
+        &outcome,
+        &tally,
+        &[bad, shares[1].clone(), shares[2].clone()],
+        &mut rng,
+    )
+    .unwrap();
+    let g = |i| GuardianIndex::new(i).unwrap();
     assert_eq!(
         result.invalid,
-        vec![(
-            GuardianIndex::new(2).unwrap(),
-            "a decryption proof does not verify"
-        )]
+        vec![(g(1), ShareFault::InvalidProof { option: 0 })]
     );
-    assert_eq!(result.counts, vec![3, 1]);
+    assert!(result.discarded.is_empty());
+    assert_eq!(result.combined, vec![g(2), g(3)]);
+    assert_eq!(result.counts, vec![2]);
+    // The same content with the honest signature intact verifies: the test's signer is right.
+    let resigned =
+        CandidateShare::from_bytes(&sign_share(&keys[0], &bytes[..bytes.len() - 64], &mut rng))
+            .unwrap();
+    let verdict = verify_shares(&outcome, &tally, &[resigned], &mut rng);
+    assert_eq!(verdict.verified.len(), 1);
 }
 
 #[test]
@@ -261,17 +344,17 @@ fn decryption_shares_roundtrip_and_garbage_is_refused() {
     let mut rng = ChaCha20Rng::seed_from_u64(15);
     let share = keys[1].decrypt_tally(&outcome, &t, 2, &mut rng).unwrap();
     let bytes = share.to_bytes();
-    assert_eq!(bytes.len(), 74 + 2 * 128);
-    assert_eq!(DecryptionShare::from_bytes(&bytes).unwrap(), share);
-    for len in [0, 5, 73, bytes.len() - 1] {
-        assert!(DecryptionShare::from_bytes(&bytes[..len]).is_err());
+    assert_eq!(bytes.len(), 138 + 2 * 128);
+    assert_eq!(CandidateShare::from_bytes(&bytes).unwrap(), share);
+    for len in [0, 5, 73, 137, bytes.len() - 1] {
+        assert!(CandidateShare::from_bytes(&bytes[..len]).is_err());
     }
     let mut long = bytes.clone();
     long.push(0);
-    assert!(DecryptionShare::from_bytes(&long).is_err());
+    assert!(CandidateShare::from_bytes(&long).is_err());
     let mut v2 = bytes.clone();
     v2[0] = 9;
-    assert!(DecryptionShare::from_bytes(&v2).is_err());
+    assert!(CandidateShare::from_bytes(&v2).is_err());
 }
 
 #[test]
@@ -313,7 +396,7 @@ fn batches_of_ballots_count_the_good_and_name_the_bad() {
     );
     assert_eq!(acc.ballots(), 48);
     let tally = acc.finish();
-    let shares: Vec<DecryptionShare> = keys
+    let shares: Vec<CandidateShare> = keys
         .iter()
         .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
         .collect();

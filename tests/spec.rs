@@ -304,6 +304,10 @@ fn ceremony_and_decryption_labels_are_documented() {
         ("decryption::labels::TALLY", decryption::labels::TALLY),
         ("decryption::labels::GUARDIAN", decryption::labels::GUARDIAN),
         ("decryption::labels::OPTION", decryption::labels::OPTION),
+        (
+            "decryption::labels::SHARE_PACKAGE",
+            decryption::labels::SHARE_PACKAGE,
+        ),
     ];
     for (name, value) in constants {
         let row = format!("| `{name}` | `{}` |", std::str::from_utf8(value).unwrap());

@@ -153,6 +153,19 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         },
         "V13",
     );
+    // The first share copied byte for byte after the others: one share per guardian.
+    case(
+        "duplicate share",
+        &|d| {
+            let p = d.join(files::SHARES);
+            let mut b = std::fs::read(&p).unwrap();
+            let len = u32::from_le_bytes(b[..4].try_into().unwrap()) as usize;
+            let first = b[..4 + len].to_vec();
+            b.extend_from_slice(&first);
+            std::fs::write(&p, b).unwrap();
+        },
+        "V13",
+    );
     // The tally replaced by one that omits a ballot (another record's tally bytes would do).
     case(
         "tally",

@@ -4,7 +4,7 @@
 use evote::ceremony::{
     CeremonyTranscript, CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage,
 };
-use evote::decryption::DecryptionShare;
+use evote::decryption::CandidateShare;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -23,7 +23,7 @@ fuzz_target!(|data: &[u8]| {
     if let Ok(p) = CeremonyTranscript::from_bytes(data) {
         assert_eq!(p.to_bytes(), data);
     }
-    if let Ok(p) = DecryptionShare::from_bytes(data) {
+    if let Ok(p) = CandidateShare::from_bytes(data) {
         assert_eq!(p.to_bytes(), data);
     }
 });

@@ -20,7 +20,7 @@ use super::credentials::CredentialList;
 use super::manifest::Manifest;
 use super::results::ElectionResults;
 use crate::ceremony::CeremonyTranscript;
-use crate::decryption::{DecryptionShare, EncryptedTally};
+use crate::decryption::{CandidateShare, EncryptedTally};
 use crate::errors::DecodeError;
 
 /// The record format's version.
@@ -207,7 +207,7 @@ pub struct RecordParts<'a> {
     /// The encrypted tally.
     pub tally: &'a EncryptedTally,
     /// The decryption shares.
-    pub shares: &'a [DecryptionShare],
+    pub shares: &'a [CandidateShare],
     /// The results.
     pub results: &'a ElectionResults,
 }
@@ -468,13 +468,25 @@ impl Record {
     ///
     /// # Errors
     /// [`RecordError`] for an unreadable or malformed stream.
-    pub fn shares(&self) -> Result<Vec<DecryptionShare>, RecordError> {
+    pub fn shares(&self) -> Result<Vec<CandidateShare>, RecordError> {
         let mut input =
             BufReader::new(File::open(self.path(files::SHARES)).map_err(io(files::SHARES))?);
         let mut out = Vec::new();
         while let Some(frame) = read_frame(&mut input, files::SHARES)? {
+            // At most one share per guardian belongs in a record; more is refused before it is
+            // held in memory (a record of a million copies of one share is not read whole).
+            if out.len() >= crate::ceremony::MAX_GUARDIANS as usize {
+                return Err(RecordError::Decode {
+                    file: files::SHARES.into(),
+                    error: DecodeError::TooLarge {
+                        what: "decryption shares",
+                        max: u64::from(crate::ceremony::MAX_GUARDIANS),
+                        actual: out.len() as u64 + 1,
+                    },
+                });
+            }
             out.push(
-                DecryptionShare::from_bytes(&frame).map_err(|error| RecordError::Decode {
+                CandidateShare::from_bytes(&frame).map_err(|error| RecordError::Decode {
                     file: files::SHARES.into(),
                     error,
                 })?,

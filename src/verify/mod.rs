@@ -703,14 +703,26 @@ pub fn verify_record<R: RngCore + CryptoRng>(
         }
     };
     b.objects("V13", shares.len() as u64);
+    // One share per guardian in a record, an identical copy included: the record is the
+    // canonical list, and a copy is either an error of its author or padding.
+    let mut seen = std::collections::BTreeSet::new();
+    for share in &shares {
+        if !seen.insert(share.guardian()) {
+            b.fail(
+                "V13",
+                share.guardian().to_string(),
+                "more than one decryption share from this guardian",
+            );
+        }
+    }
     let results = record.results();
     match combine(context.outcome(), &tally, &shares, rng) {
         Err(e) => {
             b.fail("V13", files::SHARES, e.to_string());
         }
         Ok(result) => {
-            for (who, why) in &result.invalid {
-                b.fail("V13", who.to_string(), *why);
+            for (who, why) in result.invalid.iter().chain(&result.discarded) {
+                b.fail("V13", who.to_string(), why.to_string());
             }
             b.ran("V13", true);
             b.objects("V14", result.counts.len() as u64);
