@@ -79,7 +79,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let manifest = Manifest::from_json(MANIFEST)?;
     let options: usize = manifest.contests.iter().map(|c| c.options.len()).sum();
     let params = CeremonyParams::new([26; 32], 3, 5)?;
-    let (transcript, guardians) = run_locally(&params, &mut rng)?;
+    let (transcript, mut guardians) = run_locally(&params, &mut rng)?;
     let outcome = adjudicate(&transcript, &mut rng)?;
     let (voters, list) = CredentialList::generate(n, &mut rng);
     let context = ElectionContext::new(manifest, outcome, list)?;
@@ -151,7 +151,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             after.saturating_sub(before) as f64 / n as f64
         );
     }
-    board.close()?;
+    let published_head = board.close()?;
     drop(board);
     let board_bytes = std::fs::metadata(&path)?.len();
     println!(
@@ -172,8 +172,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     let start = Instant::now();
     let shares: Vec<_> = guardians[..3]
-        .iter()
-        .map(|g| g.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, &mut rng))
+        .iter_mut()
+        .map(|g| {
+            g.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &published_head,
+                DEFAULT_MIN_BALLOTS,
+                &mut rng,
+            )
+        })
         .collect::<Result<_, _>>()?;
     let share_time = start.elapsed() / 3;
     let start = Instant::now();

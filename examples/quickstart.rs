@@ -1,26 +1,19 @@
-//! A yes/no referendum end to end with what evote has today: a 3-of-5 key ceremony, voters
-//! encrypting 0/1 votes with proofs bound to the election and their ballot, the ballots checked
-//! in one batch while being tallied homomorphically, and the tally decrypted by three guardians
-//! (two are absent) with proofs, checked and combined.
+//! A yes/no referendum end to end: a 3-of-5 key ceremony, voters with credentials encrypting
+//! and signing 0/1 ballots with proofs bound to the election, the ballot board checking them in
+//! batches, the closed board tallied homomorphically, and the tally decrypted by three guardians
+//! (two are absent) with signed, proved shares, checked and combined.
 //!
 //! Run: `cargo run --release --example quickstart [VOTERS]` (default 1000 voters).
 
 use std::time::Instant;
 
 use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript};
-use evote::decryption::{combine, TallyAccumulator, DEFAULT_MIN_BALLOTS};
-use evote::proofs::RangeProof;
-use evote::{Ciphertext, EncryptionKey, Transcript};
+use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
+use evote::election::board::tally;
+use evote::election::{
+    Ballot, BallotBoard, Contest, CredentialList, ElectionContext, Manifest, RevotePolicy,
+};
 use rand_core::{OsRng, RngCore};
-
-/// The context every ballot proof is bound to: this election and this ballot.
-fn ballot_context(election: &[u8; 32], ballot: usize) -> Transcript {
-    let mut t = Transcript::new(b"evote quickstart referendum");
-    t.append_message(b"election-id", election);
-    t.append_u64(b"ballot-id", ballot as u64);
-    t.append_u64(b"option", 0);
-    t
-}
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let voters: usize = match std::env::args().nth(1) {
@@ -78,49 +71,70 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .collect::<Result<Vec<_>, _>>()?;
     let ceremony = start.elapsed();
 
-    // 2. Voters encrypt and prove their 0/1 votes under the joint key.
+    // 2. The election: one yes/no question, a credential per voter.
+    let manifest = Manifest {
+        election_id: "quickstart".into(),
+        title: "Quickstart referendum".into(),
+        revoting: RevotePolicy::LastCounts,
+        contests: vec![Contest {
+            id: "approve".into(),
+            title: "Do you approve the proposal? (mark for yes)".into(),
+            options: vec!["yes".into()],
+            min_selections: 0,
+            max_selections: 1,
+            option_limit: 1,
+        }],
+    };
+    let (credentials, list) = CredentialList::generate(voters, &mut rng);
+    let context = ElectionContext::new(manifest, outcome.clone(), list)?;
+
+    // 3. Voters encrypt, prove and sign their ballots; what the server receives is bytes.
     let start = Instant::now();
-    let key = EncryptionKey::new(outcome.joint_key());
     let mut expected_yes = 0u64;
     let mut ballots = Vec::with_capacity(voters);
-    for id in 0..voters {
+    for credential in &credentials {
         let vote = u64::from(rng.next_u32() % 2);
         expected_yes += vote;
-        let (ct, _opening, proof) = RangeProof::encrypt_and_prove(
-            &mut ballot_context(&election, id),
-            &key,
-            vote,
-            0..=1,
-            &mut rng,
-        )?;
-        // What the server receives: bytes, decoded strictly.
-        ballots.push((
-            vec![Ciphertext::from_bytes(&ct.to_bytes())?],
-            vec![RangeProof::from_bytes(&proof.to_bytes())?],
-        ));
+        let (ballot, _secret) = Ballot::encrypt(&context, credential, &[vec![vote]], &mut rng)?;
+        ballots.push(ballot.to_bytes());
     }
     let cast = start.elapsed();
 
-    // 3. Every proof checked in one batch while the tally is summed.
+    // 4. The ballot board checks every ballot (in batches) before it acknowledges it, then
+    //    closes; the closed board is tallied, every counted proof checked again.
     let start = Instant::now();
-    let mut tally = TallyAccumulator::new(outcome.joint_key(), &[1]);
-    let refs: Vec<_> = ballots
-        .iter()
-        .map(|(c, p)| (c.as_slice(), p.as_slice()))
-        .collect();
-    let rejected = tally.add_ballots(&refs, |b, _| ballot_context(&election, b), &mut rng);
-    if !rejected.is_empty() {
-        return Err(format!("{} ballots refused: {:?}", rejected.len(), rejected.first()).into());
+    let dir = std::env::temp_dir().join(format!("evote-quickstart-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let board_path = dir.join("board.bin");
+    let mut board = BallotBoard::create(&board_path, &context)?;
+    for chunk in ballots.chunks(500) {
+        for receipt in board.append_many(&context, chunk, &mut rng)? {
+            receipt?;
+        }
     }
-    let tally = tally.finish();
+    let published_head = board.close()?;
+    drop(board);
+    let tally = tally(&board_path, &context, &mut rng)?;
+    std::fs::remove_dir_all(&dir)?;
     let verified = start.elapsed();
 
-    // 4. Guardians 2, 4 and 5 decrypt (1 and 3 are absent); anyone checks and combines.
+    // 5. Guardians 2, 4 and 5 decrypt (1 and 3 are absent) the tally of the board whose head
+    //    was published; anyone checks and combines.
     let start = Instant::now();
-    let shares = [1usize, 3, 4]
-        .iter()
-        .filter_map(|i| guardians.get(*i))
-        .map(|g| g.decrypt_tally(&outcome, &tally, DEFAULT_MIN_BALLOTS, &mut rng))
+    let mut guardians = guardians;
+    let shares = guardians
+        .iter_mut()
+        .enumerate()
+        .filter(|(i, _)| [1usize, 3, 4].contains(i))
+        .map(|(_, g)| {
+            g.decrypt_tally(
+                &outcome,
+                &tally,
+                &published_head,
+                DEFAULT_MIN_BALLOTS,
+                &mut rng,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let result = combine(&outcome, &tally, &shares, &mut rng)?;
     let decrypted = start.elapsed();
@@ -130,11 +144,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("evote quickstart: yes/no referendum, {voters} voters, 3-of-5 guardians");
     println!("  key ceremony (5 guardians):  {ceremony:>10.2?}");
     println!(
-        "  encrypt + prove:             {cast:>10.2?} total, {:>8.1?} per ballot",
+        "  encrypt + prove + sign:      {cast:>10.2?} total, {:>8.1?} per ballot",
         per(cast)
     );
     println!(
-        "  batch verify + tally:        {verified:>10.2?} total, {:>8.1?} per ballot",
+        "  board accepts, closes, tally: {verified:>9.2?} total, {:>8.1?} per ballot",
         per(verified)
     );
     println!(

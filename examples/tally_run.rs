@@ -38,7 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(7);
 
     let params = CeremonyParams::new([7; 32], 2, 3)?;
-    let (transcript, keys) = run_locally(&params, &mut rng)?;
+    let (transcript, mut keys) = run_locally(&params, &mut rng)?;
     let outcome = adjudicate(&transcript, &mut rng)?;
     let (voters, list) = CredentialList::generate(n, &mut rng);
     let mut manifest = Manifest::example();
@@ -68,7 +68,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         accept += start.elapsed();
     }
-    board.close()?;
+    let published_head = board.close()?;
     drop(board);
     let size = std::fs::metadata(&path)?.len();
 
@@ -77,9 +77,17 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let tallied = start.elapsed();
     let start = Instant::now();
     let shares = keys
-        .iter()
+        .iter_mut()
         .take(2)
-        .map(|k| k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, &mut rng))
+        .map(|k| {
+            k.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &published_head,
+                DEFAULT_MIN_BALLOTS,
+                &mut rng,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let result = combine(context.outcome(), &encrypted, &shares, &mut rng)?;
     let decrypted = start.elapsed();

@@ -1,11 +1,12 @@
 //! Homomorphic tallies and their threshold decryption.
 //!
 //! # Construction
-//! A [`TallyAccumulator`] adds up, option by option, the ciphertexts of ballots whose range
-//! proofs it has verified itself, and yields an [`EncryptedTally`]: `(A_k, B_k) = Σ (α, β)` over
-//! the counted ballots, with the number of ballots and each option's bound `R_k`, so each count
-//! lies in `0..=ballots·R_k`. An `EncryptedTally` has no other constructor: a guardian is never
-//! asked to decrypt a ciphertext it did not see recomputed from verified ballots (the
+//! [`crate::election::board::tally`] adds up, option by option, the ciphertexts of the ballots
+//! a closed board counts, re-verifying their range proofs, and yields an [`EncryptedTally`]:
+//! `(A_k, B_k) = Σ (α, β)` over the counted ballots, with the number of ballots and each
+//! option's bound `R_k` (so each count lies in `0..=ballots·R_k`), bound to the election and to
+//! the board's head. An `EncryptedTally` has no other constructor: a guardian is never asked
+//! to decrypt a ciphertext it did not see recomputed from the published board (the
 //! decryption-oracle lesson of Helios and Swiss Post).
 //!
 //! Guardian `j` (key share `x_j`, public `X_j`) publishes, per option, `M_{j,k} = x_j·A_k` with a
@@ -19,6 +20,15 @@
 //!
 //! and `m_k` is found by a bounded discrete logarithm. Missing guardians need no protocol: the
 //! combiner uses whichever `t` valid shares it has, and names the invalid ones.
+//!
+//! There is no way to a tally of chosen ciphertexts: the only constructor of an
+//! [`EncryptedTally`] is [`crate::election::board::tally`] of a closed board.
+//!
+//! ```compile_fail
+//! // The accumulator that sums ciphertexts is not public (a "tally" of one voter's ballot and
+//! // an encryption of 0 would decrypt that voter's vote).
+//! let _ = evote::decryption::TallyAccumulator::new;
+//! ```
 
 use std::collections::BTreeMap;
 
@@ -42,9 +52,15 @@ use crate::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof}
 /// Transcript labels of decryption shares.
 pub mod labels {
     /// Application label of every decryption-share transcript.
-    pub const DECRYPTION: &[u8] = b"evote/decryption/v1";
+    pub const DECRYPTION: &[u8] = b"evote/decryption/v2";
     /// The ceremony context hash.
     pub const CEREMONY_CONTEXT: &[u8] = b"ceremony-context";
+    /// The election hash H_E of the tallied board.
+    pub const ELECTION: &[u8] = b"election";
+    /// The head of the closed board whose counted ballots are tallied.
+    pub const BOARD_HEAD: &[u8] = b"board-head";
+    /// The number of counted ballots.
+    pub const COUNTED: &[u8] = b"counted-ballots";
     /// The tally digest.
     pub const TALLY: &[u8] = b"tally-digest";
     /// The guardian's index.
@@ -133,8 +149,13 @@ impl core::fmt::Display for DecryptionError {
 
 impl std::error::Error for DecryptionError {}
 
-/// Adds up verified ballots into an [`EncryptedTally`].
-pub struct TallyAccumulator {
+/// Adds up ballots whose range proofs it has verified into an [`EncryptedTally`].
+///
+/// Crate-private: the only public way to a tally is [`crate::election::board::tally`], which
+/// applies the election's counting rule to a *closed* board and binds the tally to the board's
+/// head. (A public accumulator let anyone build a "tally" of one voter's ciphertexts and a
+/// known ballot, and have it decrypted.)
+pub(crate) struct TallyAccumulator {
     public: PublicKey,
     bounds: Vec<u64>,
     sums: Vec<Ciphertext>,
@@ -144,7 +165,7 @@ pub struct TallyAccumulator {
 impl TallyAccumulator {
     /// A tally of ballots with one ciphertext per option, option `k` admitting `0..=bounds[k]`,
     /// under the election key `public`.
-    pub fn new(public: &PublicKey, bounds: &[u64]) -> Self {
+    pub(crate) fn new(public: &PublicKey, bounds: &[u64]) -> Self {
         Self {
             public: *public,
             bounds: bounds.to_vec(),
@@ -153,36 +174,12 @@ impl TallyAccumulator {
         }
     }
 
-    /// Verifies a ballot's range proofs (option `k` under `transcript(k)`, in one batch) and,
-    /// only if all hold, adds its ciphertexts.
-    ///
-    /// # Errors
-    /// [`DecryptionError::BallotShape`] or [`DecryptionError::InvalidBallotProof`]; the ballot
-    /// is then not counted.
-    pub fn add_ballot<R, F>(
-        &mut self,
-        mut transcript: F,
-        ciphertexts: &[Ciphertext],
-        proofs: &[RangeProof],
-        rng: &mut R,
-    ) -> Result<(), DecryptionError>
-    where
-        R: RngCore + CryptoRng,
-        F: FnMut(usize) -> Transcript,
-    {
-        let rejected = self.add_ballots(&[(ciphertexts, proofs)], |_, k| transcript(k), rng);
-        match rejected.into_iter().next() {
-            Some((_, error)) => Err(error),
-            None => Ok(()),
-        }
-    }
-
     /// Verifies many ballots' range proofs in one batch (ballot `b`, option `k` under
     /// `transcript(b, k)`) and adds every ballot whose proofs all hold.
     ///
     /// Returns the ballots that were not counted, by position, with the reason; a failing batch
     /// is bisected down to the exact proofs, so one bad ballot does not hold up the others.
-    pub fn add_ballots<R, F>(
+    pub(crate) fn add_ballots<R, F>(
         &mut self,
         ballots: &[(&[Ciphertext], &[RangeProof])],
         mut transcript: F,
@@ -266,7 +263,7 @@ impl TallyAccumulator {
 
     /// Adds another accumulator's ballots (one built in parallel under the same key and bounds).
     /// Refuses (returns `false`, adds nothing) when the key or the bounds differ.
-    pub fn merge(&mut self, other: TallyAccumulator) -> bool {
+    pub(crate) fn merge(&mut self, other: TallyAccumulator) -> bool {
         if other.public != self.public || other.bounds != self.bounds {
             return false;
         }
@@ -278,12 +275,12 @@ impl TallyAccumulator {
     }
 
     /// The number of ballots counted so far.
-    pub fn ballots(&self) -> u64 {
+    pub(crate) fn ballots(&self) -> u64 {
         self.ballots
     }
 
-    /// Closes the tally.
-    pub fn finish(self) -> EncryptedTally {
+    /// Closes the tally of the closed board `binding` names.
+    pub(crate) fn finish(self, binding: BoardBinding) -> EncryptedTally {
         let sums: Vec<Ciphertext> = self
             .sums
             .iter()
@@ -294,8 +291,10 @@ impl TallyAccumulator {
             })
             .collect();
         let mut h = Sha512::new();
-        h.update(b"evote/tally/v1");
+        h.update(b"evote/tally/v2");
         h.update(self.public.as_bytes());
+        h.update(binding.election);
+        h.update(binding.board_head);
         h.update(self.ballots.to_le_bytes());
         h.update((self.bounds.len() as u64).to_le_bytes());
         for (bound, sum) in self.bounds.iter().zip(&sums) {
@@ -304,6 +303,8 @@ impl TallyAccumulator {
         }
         EncryptedTally {
             public: self.public,
+            election: binding.election,
+            board_head: binding.board_head,
             bounds: self.bounds,
             sums,
             ballots: self.ballots,
@@ -312,10 +313,21 @@ impl TallyAccumulator {
     }
 }
 
-/// The per-option sums of verified ballots. Built only by [`TallyAccumulator`].
+/// Which closed board a tally counts: the election hash and the board's head after its close
+/// entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BoardBinding {
+    pub(crate) election: [u8; 64],
+    pub(crate) board_head: [u8; 64],
+}
+
+/// The per-option sums of the ballots a closed board counts, bound to that board. Built only
+/// by [`crate::election::board::tally`] (and by the verifier, from the same ballots).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct EncryptedTally {
     public: PublicKey,
+    election: [u8; 64],
+    board_head: [u8; 64],
     bounds: Vec<u64>,
     sums: Vec<Ciphertext>,
     ballots: u64,
@@ -326,6 +338,16 @@ impl EncryptedTally {
     /// The election key the ballots were encrypted under.
     pub fn public_key(&self) -> &PublicKey {
         &self.public
+    }
+
+    /// The hash of the election whose board this tally counts.
+    pub fn election(&self) -> &[u8; 64] {
+        &self.election
+    }
+
+    /// The head of the closed board (after its close entry) whose counted ballots this is.
+    pub fn board_head(&self) -> &[u8; 64] {
+        &self.board_head
     }
 
     /// The per-option sums.
@@ -343,13 +365,16 @@ impl EncryptedTally {
         self.bounds.iter().map(|r| r.saturating_mul(self.ballots))
     }
 
-    /// The canonical encoding, for the election record: `version (1) ‖ kind 48 ‖ enc(K) ‖
-    /// LE64(ballots) ‖ LE32(options)`, then per option `LE64(R_k) ‖ enc(A_k) ‖ enc(B_k)`.
+    /// The canonical encoding, for the election record: `version (1) ‖ kind 49 ‖ enc(K) ‖
+    /// H_E (64) ‖ board head (64) ‖ LE64(ballots) ‖ LE32(options)`, then per option
+    /// `LE64(R_k) ‖ enc(A_k) ‖ enc(B_k)`.
     /// (There is no decoder: a tally is recomputed from ballots, never read back for decryption;
     /// a verifier compares its recomputed tally's bytes with the record's.)
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![CEREMONY_VERSION, 48];
+        let mut out = vec![CEREMONY_VERSION, 49];
         out.extend_from_slice(self.public.as_bytes());
+        out.extend_from_slice(&self.election);
+        out.extend_from_slice(&self.board_head);
         out.extend_from_slice(&self.ballots.to_le_bytes());
         out.extend_from_slice(&(self.bounds.len() as u32).to_le_bytes());
         for (bound, sum) in self.bounds.iter().zip(&self.sums) {
@@ -359,8 +384,8 @@ impl EncryptedTally {
         out
     }
 
-    /// SHA-512 over the key, the ballot count, the bounds and the sums: what decryption shares
-    /// are bound to.
+    /// SHA-512 over the key, the election, the board head, the ballot count, the bounds and the
+    /// sums: what decryption shares are bound to.
     pub fn digest(&self) -> &[u8; 64] {
         &self.digest
     }
@@ -368,13 +393,16 @@ impl EncryptedTally {
 
 fn share_transcript(
     context: &[u8; 64],
-    digest: &[u8; 64],
+    tally: &EncryptedTally,
     guardian: GuardianIndex,
     option: usize,
 ) -> Transcript {
     let mut t = Transcript::new(labels::DECRYPTION);
     t.append_message(labels::CEREMONY_CONTEXT, context);
-    t.append_message(labels::TALLY, digest);
+    t.append_message(labels::ELECTION, &tally.election);
+    t.append_message(labels::BOARD_HEAD, &tally.board_head);
+    t.append_u64(labels::COUNTED, tally.ballots);
+    t.append_message(labels::TALLY, &tally.digest);
     t.append_u64(labels::GUARDIAN, u64::from(guardian.get()));
     t.append_u64(labels::OPTION, option as u64);
     t
@@ -438,16 +466,26 @@ const KIND_DECRYPTION_SHARE: u8 = 17;
 pub const DEFAULT_MIN_BALLOTS: u64 = 2;
 
 impl GuardianKeyShare {
-    /// Decrypts its share of `tally`, proving each option's share. Refuses a tally under another
-    /// key than `outcome`'s, a tally of fewer than `min_ballots` ballots (a subset tally aimed at
-    /// one voter), and a ceremony other than its own.
+    /// Decrypts its share of `tally`, proving each option's share, and signs the package.
+    ///
+    /// `tally` must be what this guardian recomputed itself with
+    /// [`crate::election::board::tally`] from the board it was given (the only way to an
+    /// [`EncryptedTally`]), and `published_head` the head of the closed board as published on a
+    /// channel the ballot box does not control (docs/ceremony.md, "Only the closed board"). The
+    /// guardian refuses:
+    /// - a tally whose board head is not `published_head` (a board the operator made up, with
+    ///   one voter's ballot and a ballot whose content it knows);
+    /// - a second, different tally once it has decrypted one (retrying the same is fine);
+    /// - a tally under another key than `outcome`'s, or of another ceremony;
+    /// - a tally of fewer than `min_ballots` ballots.
     ///
     /// # Errors
     /// [`DecryptionError::TallyRefused`].
     pub fn decrypt_tally<R: RngCore + CryptoRng>(
-        &self,
+        &mut self,
         outcome: &CeremonyOutcome,
         tally: &EncryptedTally,
+        published_head: &[u8; 64],
         min_ballots: u64,
         rng: &mut R,
     ) -> Result<CandidateShare, DecryptionError> {
@@ -459,6 +497,16 @@ impl GuardianKeyShare {
         if tally.public != *outcome.joint_key() {
             return Err(DecryptionError::TallyRefused {
                 reason: "the tally is not under this ceremony's election key",
+            });
+        }
+        if tally.board_head != *published_head {
+            return Err(DecryptionError::TallyRefused {
+                reason: "the tally is not of the closed board whose head was published",
+            });
+        }
+        if self.decrypted.is_some_and(|done| done != tally.digest) {
+            return Err(DecryptionError::TallyRefused {
+                reason: "this guardian has already decrypted another tally of this election",
             });
         }
         if tally.ballots < min_ballots.max(1) {
@@ -479,7 +527,7 @@ impl GuardianKeyShare {
             }
             let share = GroupElement::from_point(sum.alpha() * self.secret.expose_scalar());
             let proof = ChaumPedersenProof::prove(
-                &mut share_transcript(&context, &tally.digest, self.index, k),
+                &mut share_transcript(&context, tally, self.index, k),
                 &pair,
                 &base,
                 &share,
@@ -491,6 +539,7 @@ impl GuardianKeyShare {
             shares.push(share);
             proofs.push(proof);
         }
+        self.decrypted = Some(tally.digest);
         let package = unsigned_package(self.index, &tally.digest, &shares, &proofs);
         let signature =
             SchnorrProof::prove(&mut signature_transcript(&context, &package), &pair, rng);
@@ -744,7 +793,7 @@ pub fn verify_shares<R: RngCore + CryptoRng>(
             .enumerate()
         {
             let queued = batch.queue_chaum_pedersen(
-                &mut share_transcript(&context, &tally.digest, share.guardian, k),
+                &mut share_transcript(&context, tally, share.guardian, k),
                 proof,
                 public,
                 base,
@@ -953,8 +1002,20 @@ mod tests {
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
-    /// Every element of a decryption share's statement is bound: ceremony context, tally digest,
-    /// guardian index, option index, base (the tally's alpha), key share and the share itself.
+    /// A tally over `sums` (as if of 2 ballots) of the board `(election, head)`.
+    fn tally_of(public: &PublicKey, sums: &[Ciphertext], election: u8, head: u8) -> EncryptedTally {
+        let mut acc = TallyAccumulator::new(public, &vec![1; sums.len()]);
+        acc.sums = sums.to_vec();
+        acc.ballots = 2;
+        acc.finish(BoardBinding {
+            election: [election; 64],
+            board_head: [head; 64],
+        })
+    }
+
+    /// Every element of a decryption share's statement is bound: ceremony context, election,
+    /// board head, tally, guardian index, option index, base (the tally's alpha), key share and
+    /// the share itself.
     #[test]
     fn share_proofs_are_bound_to_every_statement_element() {
         let mut rng = ChaCha20Rng::seed_from_u64(1);
@@ -968,11 +1029,11 @@ mod tests {
         let g1 = GuardianIndex::new(1).unwrap();
         let g2 = GuardianIndex::new(2).unwrap();
         let context = params.context_hash();
-        let digest = [9u8; 64];
+        let tally = tally_of(pair.public(), &sums, 1, 2);
         let base = GroupElement::from_point(*sums[0].alpha());
         let share = GroupElement::from_point(sums[0].alpha() * pair.secret().expose_scalar());
         let proof = ChaumPedersenProof::prove(
-            &mut share_transcript(&context, &digest, g1, 0),
+            &mut share_transcript(&context, &tally, g1, 0),
             &pair,
             &base,
             &share,
@@ -980,7 +1041,7 @@ mod tests {
         )
         .unwrap();
         let ok = |context: &[u8; 64],
-                  digest: &[u8; 64],
+                  tally: &EncryptedTally,
                   g,
                   k,
                   public: &PublicKey,
@@ -988,7 +1049,7 @@ mod tests {
                   share: &GroupElement| {
             proof
                 .verify(
-                    &mut share_transcript(context, digest, g, k),
+                    &mut share_transcript(context, tally, g, k),
                     public,
                     base,
                     share,
@@ -996,27 +1057,104 @@ mod tests {
                 .is_ok()
         };
         let pk = pair.public();
-        assert!(ok(&context, &digest, g1, 0, pk, &base, &share));
+        assert!(ok(&context, &tally, g1, 0, pk, &base, &share));
         let other_context = CeremonyParams::new([2; 32], 1, 2).unwrap().context_hash();
         assert!(
-            !ok(&other_context, &digest, g1, 0, pk, &base, &share),
+            !ok(&other_context, &tally, g1, 0, pk, &base, &share),
             "ceremony"
         );
-        assert!(!ok(&context, &[8u8; 64], g1, 0, pk, &base, &share), "tally");
-        assert!(!ok(&context, &digest, g2, 0, pk, &base, &share), "guardian");
-        assert!(!ok(&context, &digest, g1, 1, pk, &base, &share), "option");
+        let other_election = tally_of(pk, &sums, 9, 2);
+        assert!(
+            !ok(&context, &other_election, g1, 0, pk, &base, &share),
+            "election"
+        );
+        let other_board = tally_of(pk, &sums, 1, 9);
+        assert!(
+            !ok(&context, &other_board, g1, 0, pk, &base, &share),
+            "board head"
+        );
+        let mut more = tally.clone();
+        more.ballots = 3;
+        assert!(
+            !ok(&context, &more, g1, 0, pk, &base, &share),
+            "counted ballots"
+        );
+        let mut other_digest = tally.clone();
+        other_digest.digest[0] ^= 1;
+        assert!(
+            !ok(&context, &other_digest, g1, 0, pk, &base, &share),
+            "tally digest"
+        );
+        assert!(!ok(&context, &tally, g2, 0, pk, &base, &share), "guardian");
+        assert!(!ok(&context, &tally, g1, 1, pk, &base, &share), "option");
         let other_base = GroupElement::from_point(*sums[1].alpha());
         assert!(
-            !ok(&context, &digest, g1, 0, pk, &other_base, &share),
+            !ok(&context, &tally, g1, 0, pk, &other_base, &share),
             "ciphertext"
         );
         let other_key = KeyPair::generate(&mut rng);
         assert!(
-            !ok(&context, &digest, g1, 0, other_key.public(), &base, &share),
+            !ok(&context, &tally, g1, 0, other_key.public(), &base, &share),
             "key share"
         );
         let off = GroupElement::from_point(share.point + GroupElement::basepoint().point);
-        assert!(!ok(&context, &digest, g1, 0, pk, &base, &off), "share");
+        assert!(!ok(&context, &tally, g1, 0, pk, &base, &off), "share");
+    }
+
+    fn ballot_transcript(ballot: u64, option: usize) -> Transcript {
+        let mut t = Transcript::new(b"evote-test-tally");
+        t.append_u64(b"ballot", ballot);
+        t.append_u64(b"option", option as u64);
+        t
+    }
+
+    /// The accumulator adds a ballot only when every option's proof holds under its own
+    /// transcript and bound; a failing batch is bisected so only the bad ballots are left out.
+    #[test]
+    fn the_accumulator_counts_only_verified_ballots() {
+        let mut rng = ChaCha20Rng::seed_from_u64(17);
+        let pair = KeyPair::generate(&mut rng);
+        let key = EncryptionKey::new(pair.public());
+        let bounds = [1u64, 2];
+        let ballots: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> = (0..50u64)
+            .map(|b| {
+                (0..2)
+                    .map(|k| {
+                        let v = (b + k as u64) % (bounds[k] + 1);
+                        let (ct, _, p) = RangeProof::encrypt_and_prove(
+                            &mut ballot_transcript(b, k),
+                            &key,
+                            v,
+                            0..=bounds[k],
+                            &mut rng,
+                        )
+                        .unwrap();
+                        (ct, p)
+                    })
+                    .unzip()
+            })
+            .collect();
+        let mut tampered = ballots.clone();
+        tampered[7].0[1] = tampered[8].0[1]; // a ciphertext copied under another ballot's proof
+        tampered[31].1.swap(0, 1); // proofs swapped between options
+        tampered[40].1.pop(); // a missing option
+        let refs: Vec<(&[Ciphertext], &[RangeProof])> = tampered
+            .iter()
+            .map(|(c, p)| (c.as_slice(), p.as_slice()))
+            .collect();
+        let mut acc = TallyAccumulator::new(pair.public(), &bounds);
+        // Ballot 12 checked under ballot 13's transcript (another ballot id).
+        let rejected = acc.add_ballots(
+            &refs,
+            |b, k| ballot_transcript(if b == 12 { 13 } else { b as u64 }, k),
+            &mut rng,
+        );
+        assert_eq!(
+            rejected.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
+            vec![7, 12, 31, 40]
+        );
+        assert!(matches!(rejected[3].1, DecryptionError::BallotShape { .. }));
+        assert_eq!(acc.ballots(), 46);
     }
 
     #[test]

@@ -119,7 +119,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
     let params = CeremonyParams::new(id, options.threshold, options.guardians)?;
-    let (transcript, keys) = run_locally(&params, rng)?;
+    let (transcript, mut keys) = run_locally(&params, rng)?;
     let outcome = adjudicate(&transcript, rng)?;
     lap("key ceremony", &mut timings);
 
@@ -198,7 +198,9 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             }
         }
     }
-    board.close()?;
+    // The head of the closed board is what is published at the close; guardians decrypt only
+    // the tally of the board with this head.
+    let published_head = board.close()?;
     drop(board);
     lap("board: verify and accept every ballot", &mut timings);
 
@@ -208,10 +210,19 @@ pub fn run_demo<R: RngCore + CryptoRng>(
         &mut timings,
     );
 
-    let present: Vec<&GuardianKeyShare> = keys.iter().skip(options.absent as usize).collect();
+    let present: Vec<&mut GuardianKeyShare> =
+        keys.iter_mut().skip(options.absent as usize).collect();
     let shares = present
-        .iter()
-        .map(|k| k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, rng))
+        .into_iter()
+        .map(|k| {
+            k.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &published_head,
+                DEFAULT_MIN_BALLOTS,
+                rng,
+            )
+        })
         .collect::<Result<Vec<_>, _>>()?;
     let result = combine(context.outcome(), &encrypted, &shares, rng)?;
     let results =

@@ -509,29 +509,30 @@ fn a_discrete_log_beyond_its_bound_is_an_error_not_a_hang() {
 #[test]
 fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
     use evote::ceremony::GuardianIndex;
-    use evote::decryption::{
-        combine, CandidateShare, DecryptionError, ShareFault, TallyAccumulator,
-    };
+    use evote::decryption::{combine, CandidateShare, DecryptionError, ShareFault};
     let params = CeremonyParams::new([8u8; 32], 2, 3).unwrap();
-    let mut rng = ChaCha20Rng::seed_from_u64(8);
-    let (transcript, guardians) = run_locally(&params, &mut rng).unwrap();
-    let outcome = adjudicate(&transcript, &mut rng).unwrap();
-    let key = EncryptionKey::new(outcome.joint_key());
-    let tally_of = |values: &[u64], rng: &mut ChaCha20Rng| {
-        let mut acc = TallyAccumulator::new(outcome.joint_key(), &[1]);
-        for v in values {
-            let mut t = Transcript::new(b"ballot");
-            let (ct, _, proof) =
-                RangeProof::encrypt_and_prove(&mut t, &key, *v, 0..=1, rng).unwrap();
-            acc.add_ballot(|_| Transcript::new(b"ballot"), &[ct], &[proof], rng)
-                .unwrap();
-        }
-        acc.finish()
+    // Two runs from one seed: the same guardians twice (a guardian decrypts one tally of an
+    // election, so the replayed share of the other tally comes from the twin).
+    let ceremony = || {
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let (transcript, guardians) = run_locally(&params, &mut rng).unwrap();
+        (adjudicate(&transcript, &mut rng).unwrap(), guardians)
     };
-    let tally = tally_of(&[1, 0, 1, 1], &mut rng);
-    let other = tally_of(&[0, 0, 0, 1], &mut rng);
-    let share = |g: usize, t, rng: &mut ChaCha20Rng| -> CandidateShare {
-        guardians[g].decrypt_tally(&outcome, t, 2, rng).unwrap()
+    let (outcome, mut guardians) = ceremony();
+    let (_, mut twins) = ceremony();
+    let mut rng = ChaCha20Rng::seed_from_u64(9);
+    let tally = common::board_tally(&outcome, &[1], &[vec![1], vec![0], vec![1], vec![1]], 1);
+    let other = common::board_tally(&outcome, &[1], &[vec![0], vec![0], vec![0], vec![1]], 2);
+    let mut share = |g: usize, t: &evote::decryption::EncryptedTally, rng: &mut ChaCha20Rng| {
+        let k = if t == &tally {
+            &mut guardians[g]
+        } else {
+            &mut twins[g]
+        };
+        let share: CandidateShare = k
+            .decrypt_tally(&outcome, t, t.board_head(), 2, rng)
+            .unwrap();
+        share
     };
     let (s0, s1) = (share(0, &tally, &mut rng), share(1, &tally, &mut rng));
     assert_eq!(
@@ -561,5 +562,92 @@ fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
         Err(DecryptionError::NotEnoughShares { ref discarded, ref invalid, .. })
             if invalid.is_empty()
                 && discarded == &[(GuardianIndex::new(3).unwrap(), ShareFault::Unauthenticated)]
+    ));
+}
+
+/// **Subset tallies** (Helios issue 170; lesson A17, one decryption per election): a corrupt
+/// ballot-box operator wants voter A's vote. It makes up a closed board of the same election
+/// holding only A's ballot and B's challenged ballot (whose seed, and so content, is public),
+/// tallies it honestly and asks the guardians to decrypt: the difference would be A's vote.
+/// Guardians who know the published head refuse it; a guardian deceived about the head but who
+/// has decrypted the real tally refuses it as a second tally; and a share obtained anyway does
+/// not combine for the real tally. (The other variant, A's ciphertexts beside a self-made
+/// encryption of 0, has no API left: the accumulator of ciphertexts is crate-private, see the
+/// `compile_fail` example of `evote::decryption`.)
+#[test]
+fn a_subset_tally_of_one_voter_and_a_challenged_ballot_is_not_decrypted() {
+    use evote::decryption::{combine, DecryptionError};
+    use evote::election::board::tally;
+    let params = CeremonyParams::new([12u8; 32], 2, 3).unwrap();
+    let mut rng = ChaCha20Rng::seed_from_u64(12);
+    let (transcript, mut guardians) = run_locally(&params, &mut rng).unwrap();
+    let outcome = adjudicate(&transcript, &mut rng).unwrap();
+    let (voters, list) = CredentialList::generate(3, &mut rng);
+    let context = ElectionContext::new(Manifest::example(), outcome, list).unwrap();
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("subset-tally");
+    std::fs::create_dir_all(&dir).unwrap();
+
+    // The real election: A, B and C cast; B also challenged a ballot, published with its seed.
+    let real_path = dir.join("real.bin");
+    let _ = std::fs::remove_file(&real_path);
+    let mut real = BallotBoard::create(&real_path, &context).unwrap();
+    let cast: Vec<Ballot> = voters
+        .iter()
+        .map(|v| {
+            Ballot::encrypt(&context, v, &choices(), &mut rng)
+                .unwrap()
+                .0
+        })
+        .collect();
+    for b in &cast {
+        real.append(&context, &b.to_bytes(), &mut rng).unwrap();
+    }
+    let (challenged, _seed) = Ballot::encrypt(&context, &voters[1], &choices(), &mut rng).unwrap();
+    let published = real.close().unwrap();
+    drop(real);
+
+    // The operator's board: A's ballot and B's challenged one, closed.
+    let fake_path = dir.join("fake.bin");
+    let _ = std::fs::remove_file(&fake_path);
+    let mut fake = BallotBoard::create(&fake_path, &context).unwrap();
+    fake.append(&context, &cast[0].to_bytes(), &mut rng)
+        .unwrap();
+    fake.append(&context, &challenged.to_bytes(), &mut rng)
+        .unwrap();
+    let fake_head = fake.close().unwrap();
+    drop(fake);
+    let subset = tally(&fake_path, &context, &mut rng).unwrap();
+    assert_eq!(subset.ballots(), 2);
+
+    let refused =
+        |r: Result<_, DecryptionError>| matches!(r, Err(DecryptionError::TallyRefused { .. }));
+    for g in guardians.iter_mut() {
+        assert!(refused(g.decrypt_tally(
+            context.outcome(),
+            &subset,
+            &published,
+            2,
+            &mut rng
+        )));
+    }
+    // Guardian 1 decrypts the real tally, then is told the fake head: a second tally, refused.
+    let real_tally = tally(&real_path, &context, &mut rng).unwrap();
+    let share1 = guardians[0]
+        .decrypt_tally(context.outcome(), &real_tally, &published, 2, &mut rng)
+        .unwrap();
+    assert!(refused(guardians[0].decrypt_tally(
+        context.outcome(),
+        &subset,
+        &fake_head,
+        2,
+        &mut rng
+    )));
+    // Guardian 2, deceived and fresh, decrypts the fake: its share is useless for the real tally.
+    let fooled = guardians[1]
+        .decrypt_tally(context.outcome(), &subset, &fake_head, 2, &mut rng)
+        .unwrap();
+    assert!(matches!(
+        combine(context.outcome(), &real_tally, &[share1, fooled], &mut rng),
+        Err(DecryptionError::NotEnoughShares { .. })
     ));
 }

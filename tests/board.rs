@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use evote::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare};
-use evote::decryption::{combine, CandidateShare};
+use evote::decryption::{combine, CandidateShare, DecryptionError};
 use evote::election::board::{tally, Entry};
 use evote::election::{
     verify_extension, Ballot, BallotBoard, BallotError, BoardError, CredentialList,
@@ -120,9 +120,14 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
         board.append(&s.context, &foreign, &mut s.rng),
         Err(BoardError::Ballot(BallotError::UnknownCredential))
     ));
-    // Garbage.
+    // Garbage: refused by its length before it is decoded; of the right length, by decoding.
     assert!(matches!(
         board.append(&s.context, &[1, 2, 3], &mut s.rng),
+        Err(BoardError::Ballot(BallotError::Shape { .. }))
+    ));
+    let garbage = vec![1u8; s.context.manifest().ballot_len() as usize];
+    assert!(matches!(
+        board.append(&s.context, &garbage, &mut s.rng),
         Err(BoardError::Ballot(BallotError::Decode(_)))
     ));
     // Revoting is allowed by this manifest.
@@ -285,15 +290,15 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
         let b = vote(&mut s, voter, yes);
         board.append(&s.context, &b, &mut s.rng).unwrap();
     }
-    board.close().unwrap();
+    let head = board.close().unwrap();
     let encrypted = tally(&path, &s.context, &mut s.rng).unwrap();
     assert_eq!(encrypted.ballots(), 6);
     let shares: Vec<CandidateShare> = s
         .keys
-        .iter()
+        .iter_mut()
         .take(2)
         .map(|k| {
-            k.decrypt_tally(s.context.outcome(), &encrypted, 2, &mut s.rng)
+            k.decrypt_tally(s.context.outcome(), &encrypted, &head, 2, &mut s.rng)
                 .unwrap()
         })
         .collect();
@@ -442,9 +447,16 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
         board.append(&s.context, &b, &mut s.rng).unwrap();
         cast.push(b);
     }
+    // An open board has no tally: the count starts only after the close.
+    assert!(matches!(
+        tally(&path, &s.context, &mut s.rng),
+        Err(BoardError::NotClosed)
+    ));
+    let published = board.close().unwrap();
     drop(board);
     let recomputed = tally(&path, &s.context, &mut s.rng).unwrap();
-    // A server that leaves ballot 2 out of the tally it hands the guardians.
+    assert_eq!(recomputed.board_head(), &published);
+    // A server that leaves ballot 2 out of the board whose tally it hands the guardians.
     let partial = {
         let p = temp("omit-partial.board");
         let mut fake = BallotBoard::create(&p, &s.context).unwrap();
@@ -453,6 +465,7 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
                 fake.append(&s.context, b, &mut s.rng).unwrap();
             }
         }
+        fake.close().unwrap();
         drop(fake);
         tally(&p, &s.context, &mut s.rng).unwrap()
     };
@@ -460,15 +473,62 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
     assert_eq!(partial.ballots(), 4);
     assert_ne!(partial.to_bytes(), recomputed.to_bytes());
     assert_ne!(partial.digest(), recomputed.digest());
-    // Shares made for the partial tally do not combine for the recomputed one.
+    // Guardians who know the published head refuse the made-up board's tally.
+    for k in s.keys.iter_mut().take(2) {
+        assert!(matches!(
+            k.decrypt_tally(s.context.outcome(), &partial, &published, 2, &mut s.rng),
+            Err(DecryptionError::TallyRefused { .. })
+        ));
+    }
+    // Guardians deceived about the head: their shares still do not combine for the real tally.
     let shares: Vec<_> = s
         .keys
-        .iter()
+        .iter_mut()
         .take(2)
         .map(|k| {
-            k.decrypt_tally(s.context.outcome(), &partial, 2, &mut s.rng)
-                .unwrap()
+            k.decrypt_tally(
+                s.context.outcome(),
+                &partial,
+                partial.board_head(),
+                2,
+                &mut s.rng,
+            )
+            .unwrap()
         })
         .collect();
     assert!(combine(s.context.outcome(), &recomputed, &shares, &mut s.rng).is_err());
+}
+
+/// A ballot of any length but the manifest's is refused as such before it is decoded, by
+/// `append` and `append_many` alike, and nothing is written.
+#[test]
+fn a_ballot_of_the_wrong_length_is_refused_before_decoding() {
+    let mut s = setup(21, RevotePolicy::LastCounts);
+    let path = temp("wrong-length.board");
+    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let good = vote(&mut s, 0, true);
+    let mut long = good.clone();
+    long.push(0);
+    let short = good[..good.len() - 1].to_vec();
+    // 16 MiB of garbage: refused by its length alone.
+    let blob = vec![0xA5u8; 16 << 20];
+    for bad in [&long, &short, &blob] {
+        assert!(matches!(
+            board.append(&s.context, bad, &mut s.rng),
+            Err(BoardError::Ballot(BallotError::Shape { .. }))
+        ));
+    }
+    let verdicts = board
+        .append_many(&s.context, &[long, good, blob], &mut s.rng)
+        .unwrap();
+    assert!(matches!(
+        verdicts[0],
+        Err(BoardError::Ballot(BallotError::Shape { .. }))
+    ));
+    assert!(verdicts[1].is_ok());
+    assert!(matches!(
+        verdicts[2],
+        Err(BoardError::Ballot(BallotError::Shape { .. }))
+    ));
+    assert_eq!(board.entries(), 1);
 }

@@ -9,12 +9,13 @@ use evote::ceremony::{
 };
 use evote::decryption::{
     combine, verify_shares, CandidateShare, DecryptionError, EncryptedTally, ShareFault,
-    TallyAccumulator, DEFAULT_MIN_BALLOTS,
+    DEFAULT_MIN_BALLOTS,
 };
-use evote::proofs::RangeProof;
-use evote::{EncryptionKey, KeyPair, SchnorrProof, Transcript};
+use evote::{KeyPair, SchnorrProof, Transcript};
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
+
+mod common;
 
 fn ceremony(t: u32, n: u32, seed: u64) -> (CeremonyOutcome, Vec<GuardianKeyShare>) {
     let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
@@ -23,44 +24,15 @@ fn ceremony(t: u32, n: u32, seed: u64) -> (CeremonyOutcome, Vec<GuardianKeyShare
     (adjudicate(&transcript, &mut rng).unwrap(), keys)
 }
 
-fn ballot_transcript(ballot: u64, option: usize) -> Transcript {
-    let mut t = Transcript::new(b"evote-test-tally");
-    t.append_u64(b"ballot", ballot);
-    t.append_u64(b"option", option as u64);
-    t
-}
-
-/// A tally of `votes` (one row per ballot, one column per option) under the joint key.
+/// A tally of `votes` (one row per ballot, one column per option) under the joint key: a
+/// closed board of those ballots, tallied.
 fn tally(
     outcome: &CeremonyOutcome,
     bounds: &[u64],
     votes: &[Vec<u64>],
     seed: u64,
 ) -> EncryptedTally {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let key = EncryptionKey::new(outcome.joint_key());
-    let mut acc = TallyAccumulator::new(outcome.joint_key(), bounds);
-    for (b, row) in votes.iter().enumerate() {
-        let (cts, proofs): (Vec<_>, Vec<_>) = row
-            .iter()
-            .zip(bounds)
-            .enumerate()
-            .map(|(k, (v, r))| {
-                let (ct, _, p) = RangeProof::encrypt_and_prove(
-                    &mut ballot_transcript(b as u64, k),
-                    &key,
-                    *v,
-                    0..=*r,
-                    &mut rng,
-                )
-                .unwrap();
-                (ct, p)
-            })
-            .unzip();
-        acc.add_ballot(|k| ballot_transcript(b as u64, k), &cts, &proofs, &mut rng)
-            .unwrap();
-    }
-    acc.finish()
+    common::board_tally(outcome, bounds, votes, seed)
 }
 
 fn subsets(n: usize, size: usize) -> Vec<Vec<usize>> {
@@ -77,14 +49,20 @@ fn every_t_subset_decrypts_and_no_smaller_one_does() {
     let expected = vec![2, 2, 4];
     for n in 1..=7u32 {
         for t in 1..=n {
-            let (outcome, keys) = ceremony(t, n, u64::from(n * 10 + t));
+            let (outcome, mut keys) = ceremony(t, n, u64::from(n * 10 + t));
             let tally = tally(&outcome, &bounds, &votes, 1);
             let mut rng = ChaCha20Rng::seed_from_u64(2);
             let shares: Vec<CandidateShare> = keys
-                .iter()
+                .iter_mut()
                 .map(|k| {
-                    k.decrypt_tally(&outcome, &tally, DEFAULT_MIN_BALLOTS, &mut rng)
-                        .unwrap()
+                    k.decrypt_tally(
+                        &outcome,
+                        &tally,
+                        tally.board_head(),
+                        DEFAULT_MIN_BALLOTS,
+                        &mut rng,
+                    )
+                    .unwrap()
                 })
                 .collect();
             for subset in subsets(n as usize, t as usize) {
@@ -128,22 +106,28 @@ fn every_t_subset_decrypts_and_no_smaller_one_does() {
 
 #[test]
 fn bad_and_replayed_shares_are_named_and_the_rest_completes() {
-    let (outcome, keys) = ceremony(3, 5, 77);
+    let (outcome, mut keys) = ceremony(3, 5, 77);
     let votes = vec![vec![1, 0], vec![1, 1], vec![0, 0], vec![1, 0]];
     let tally1 = tally(&outcome, &[1, 1], &votes, 3);
     let tally2 = tally(&outcome, &[1, 1], &votes[..3], 4);
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let shares: Vec<CandidateShare> = keys
-        .iter()
-        .map(|k| k.decrypt_tally(&outcome, &tally1, 2, &mut rng).unwrap())
+        .iter_mut()
+        .map(|k| {
+            k.decrypt_tally(&outcome, &tally1, tally1.board_head(), 2, &mut rng)
+                .unwrap()
+        })
         .collect();
 
     // Guardian 1's share replayed from another tally; guardian 2's share with a flipped proof
     // byte; guardian 3's share presented as guardian 4's. None of the three is signed by the
     // guardian it names for this tally, so each is discarded and nobody is blamed; guardian 4's
     // own share still counts.
-    let replayed = keys[0]
-        .decrypt_tally(&outcome, &tally2, 2, &mut rng)
+    // (A guardian decrypts one tally per election: the replay comes from a twin of the ceremony,
+    // same seed, same keys, that decrypted the other tally.)
+    let (_, mut twin) = ceremony(3, 5, 77);
+    let replayed = twin[0]
+        .decrypt_tally(&outcome, &tally2, tally2.board_head(), 2, &mut rng)
         .unwrap();
     let mut flipped = shares[1].to_bytes();
     flipped[74 + 32 + 64] ^= 1; // the first option's response s: still canonical, now wrong
@@ -191,7 +175,7 @@ fn bad_and_replayed_shares_are_named_and_the_rest_completes() {
 
 /// The signature's message, as docs/ceremony.md gives it.
 fn sign_share(key: &GuardianKeyShare, unsigned: &[u8], rng: &mut ChaCha20Rng) -> Vec<u8> {
-    let mut t = Transcript::new(b"evote/decryption/v1");
+    let mut t = Transcript::new(b"evote/decryption/v2");
     t.append_message(b"ceremony-context", &key.params().context_hash());
     t.append_message(b"share-package", unsigned);
     let pair = KeyPair::from_secret(key.expose_secret().clone());
@@ -207,12 +191,15 @@ fn sign_share(key: &GuardianKeyShare, unsigned: &[u8], rng: &mut ChaCha20Rng) ->
 /// guardians, and with three shares for a threshold of 2 ended in `NotEnoughShares`.
 #[test]
 fn tampered_copies_of_honest_shares_neither_suppress_nor_blame_them() {
-    let (outcome, keys) = ceremony(2, 3, 78);
+    let (outcome, mut keys) = ceremony(2, 3, 78);
     let tally = tally(&outcome, &[1, 1], &[vec![1, 0], vec![1, 1], vec![0, 1]], 5);
     let mut rng = ChaCha20Rng::seed_from_u64(6);
     let shares: Vec<CandidateShare> = keys
-        .iter()
-        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
+        .iter_mut()
+        .map(|k| {
+            k.decrypt_tally(&outcome, &tally, tally.board_head(), 2, &mut rng)
+                .unwrap()
+        })
         .collect();
     let mut submitted = shares.clone();
     for honest in &shares[..2] {
@@ -238,12 +225,15 @@ fn tampered_copies_of_honest_shares_neither_suppress_nor_blame_them() {
 /// (and its share is not used); the honest ones still decrypt.
 #[test]
 fn a_guardian_is_blamed_only_for_what_it_signed() {
-    let (outcome, keys) = ceremony(2, 3, 79);
+    let (outcome, mut keys) = ceremony(2, 3, 79);
     let tally = tally(&outcome, &[1], &[vec![1], vec![1]], 7);
     let mut rng = ChaCha20Rng::seed_from_u64(8);
     let shares: Vec<CandidateShare> = keys
-        .iter()
-        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
+        .iter_mut()
+        .map(|k| {
+            k.decrypt_tally(&outcome, &tally, tally.board_head(), 2, &mut rng)
+                .unwrap()
+        })
         .collect();
     let bytes = shares[0].to_bytes();
     let mut unsigned = bytes[..bytes.len() - 64].to_vec();
@@ -274,75 +264,51 @@ fn a_guardian_is_blamed_only_for_what_it_signed() {
 
 #[test]
 fn guardians_refuse_subset_tallies_and_foreign_keys() {
-    let (outcome, keys) = ceremony(2, 3, 9);
+    let (outcome, mut keys) = ceremony(2, 3, 9);
     let one = tally(&outcome, &[1], &[vec![1]], 6);
     let mut rng = ChaCha20Rng::seed_from_u64(7);
     assert!(matches!(
-        keys[0].decrypt_tally(&outcome, &one, DEFAULT_MIN_BALLOTS, &mut rng),
+        keys[0].decrypt_tally(
+            &outcome,
+            &one,
+            one.board_head(),
+            DEFAULT_MIN_BALLOTS,
+            &mut rng
+        ),
         Err(DecryptionError::TallyRefused { .. })
     ));
     let (other_outcome, _) = ceremony(2, 3, 10);
     let foreign = tally(&other_outcome, &[1], &[vec![1], vec![0]], 8);
     assert!(matches!(
-        keys[0].decrypt_tally(&outcome, &foreign, DEFAULT_MIN_BALLOTS, &mut rng),
-        Err(DecryptionError::TallyRefused { .. })
-    ));
-    assert!(matches!(
-        keys[0].decrypt_tally(&other_outcome, &foreign, DEFAULT_MIN_BALLOTS, &mut rng),
-        Err(DecryptionError::TallyRefused { .. })
-    ));
-}
-
-#[test]
-fn the_accumulator_counts_only_verified_ballots() {
-    let (outcome, _) = ceremony(1, 1, 11);
-    let key = EncryptionKey::new(outcome.joint_key());
-    let mut rng = ChaCha20Rng::seed_from_u64(12);
-    let mut acc = TallyAccumulator::new(outcome.joint_key(), &[1, 1]);
-    let (c0, _, p0) =
-        RangeProof::encrypt_and_prove(&mut ballot_transcript(0, 0), &key, 1, 0..=1, &mut rng)
-            .unwrap();
-    let (c1, _, p1) =
-        RangeProof::encrypt_and_prove(&mut ballot_transcript(0, 1), &key, 0, 0..=1, &mut rng)
-            .unwrap();
-    // Proofs swapped between options, the ballot under another ballot id, a missing option.
-    assert!(acc
-        .add_ballot(
-            |k| ballot_transcript(0, k),
-            &[c0, c1],
-            &[p1.clone(), p0.clone()],
-            &mut rng
-        )
-        .is_err());
-    assert!(acc
-        .add_ballot(
-            |k| ballot_transcript(1, k),
-            &[c0, c1],
-            &[p0.clone(), p1.clone()],
-            &mut rng
-        )
-        .is_err());
-    assert!(matches!(
-        acc.add_ballot(
-            |k| ballot_transcript(0, k),
-            &[c0],
-            std::slice::from_ref(&p0),
+        keys[0].decrypt_tally(
+            &outcome,
+            &foreign,
+            foreign.board_head(),
+            DEFAULT_MIN_BALLOTS,
             &mut rng
         ),
-        Err(DecryptionError::BallotShape { .. })
+        Err(DecryptionError::TallyRefused { .. })
     ));
-    assert_eq!(acc.ballots(), 0);
-    acc.add_ballot(|k| ballot_transcript(0, k), &[c0, c1], &[p0, p1], &mut rng)
-        .unwrap();
-    assert_eq!(acc.ballots(), 1);
+    assert!(matches!(
+        keys[0].decrypt_tally(
+            &other_outcome,
+            &foreign,
+            foreign.board_head(),
+            DEFAULT_MIN_BALLOTS,
+            &mut rng
+        ),
+        Err(DecryptionError::TallyRefused { .. })
+    ));
 }
 
 #[test]
 fn decryption_shares_roundtrip_and_garbage_is_refused() {
-    let (outcome, keys) = ceremony(2, 2, 13);
+    let (outcome, mut keys) = ceremony(2, 2, 13);
     let t = tally(&outcome, &[1, 3], &[vec![1, 3], vec![0, 2]], 14);
     let mut rng = ChaCha20Rng::seed_from_u64(15);
-    let share = keys[1].decrypt_tally(&outcome, &t, 2, &mut rng).unwrap();
+    let share = keys[1]
+        .decrypt_tally(&outcome, &t, t.board_head(), 2, &mut rng)
+        .unwrap();
     let bytes = share.to_bytes();
     assert_eq!(bytes.len(), 138 + 2 * 128);
     assert_eq!(CandidateShare::from_bytes(&bytes).unwrap(), share);
@@ -355,63 +321,4 @@ fn decryption_shares_roundtrip_and_garbage_is_refused() {
     let mut v2 = bytes.clone();
     v2[0] = 9;
     assert!(CandidateShare::from_bytes(&v2).is_err());
-}
-
-#[test]
-fn batches_of_ballots_count_the_good_and_name_the_bad() {
-    let (outcome, keys) = ceremony(2, 3, 16);
-    let key = EncryptionKey::new(outcome.joint_key());
-    let mut rng = ChaCha20Rng::seed_from_u64(17);
-    let bounds = [1u64, 2];
-    let ballots: Vec<(Vec<evote::Ciphertext>, Vec<RangeProof>)> = (0..50u64)
-        .map(|b| {
-            (0..2)
-                .map(|k| {
-                    let v = (b + k as u64) % (bounds[k] + 1);
-                    let (ct, _, p) = RangeProof::encrypt_and_prove(
-                        &mut ballot_transcript(b, k),
-                        &key,
-                        v,
-                        0..=bounds[k],
-                        &mut rng,
-                    )
-                    .unwrap();
-                    (ct, p)
-                })
-                .unzip()
-        })
-        .collect();
-    let mut tampered = ballots.clone();
-    tampered[7].0[1] = tampered[8].0[1]; // a ciphertext copied from ballot 8 under ballot 7's proof
-    tampered[31].1.swap(0, 1); // proofs swapped between options (and shapes differ: 0..=1 vs 0..=2)
-    let refs: Vec<(&[evote::Ciphertext], &[RangeProof])> = tampered
-        .iter()
-        .map(|(c, p)| (c.as_slice(), p.as_slice()))
-        .collect();
-    let mut acc = TallyAccumulator::new(outcome.joint_key(), &bounds);
-    let rejected = acc.add_ballots(&refs, |b, k| ballot_transcript(b as u64, k), &mut rng);
-    assert_eq!(
-        rejected.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
-        vec![7, 31]
-    );
-    assert_eq!(acc.ballots(), 48);
-    let tally = acc.finish();
-    let shares: Vec<CandidateShare> = keys
-        .iter()
-        .map(|k| k.decrypt_tally(&outcome, &tally, 2, &mut rng).unwrap())
-        .collect();
-    let expected: Vec<u64> = (0..2)
-        .map(|k| {
-            (0..50u64)
-                .filter(|b| *b != 7 && *b != 31)
-                .map(|b| (b + k as u64) % (bounds[k as usize] + 1))
-                .sum()
-        })
-        .collect();
-    assert_eq!(
-        combine(&outcome, &tally, &shares[1..], &mut rng)
-            .unwrap()
-            .counts,
-        expected
-    );
 }

@@ -90,6 +90,8 @@ fn all_ballots_of_a_manifest_have_the_same_size_and_distinct_trackers() {
         }
     }
     assert!(sizes.windows(2).all(|w| w[0] == w[1]), "{sizes:?}");
+    // And the manifest states that size exactly (the board refuses any other before decoding).
+    assert_eq!(e.context.manifest().ballot_len(), sizes[0] as u64);
     let mut unique = trackers.clone();
     unique.sort();
     unique.dedup();
@@ -279,4 +281,42 @@ fn many_ballots_verify_in_one_batch_and_each_gets_its_verdict() {
             _ => assert!(v.is_ok(), "ballot {i}: {v:?}"),
         }
     }
+}
+
+/// The manifest's ballot length formula against real ballots of other shapes (ranges, limits
+/// with a minimum), and manifests whose ballots the board could never hold are refused.
+#[test]
+fn the_manifest_states_its_ballot_length_and_refuses_oversize_ballots() {
+    let bounds = [1u64, 3, 9];
+    let manifest = common::manifest_of_bounds(&bounds);
+    let mut rng = ChaCha20Rng::seed_from_u64(30);
+    let (voters, list) = CredentialList::generate(1, &mut rng);
+    let context = ElectionContext::new(manifest.clone(), outcome(1, 1, 30), list).unwrap();
+    let (b, _) =
+        Ballot::encrypt(&context, &voters[0], &[vec![1], vec![3], vec![0]], &mut rng).unwrap();
+    assert_eq!(manifest.ballot_len(), b.to_bytes().len() as u64);
+
+    // 200 contests of 200 options admitting 0..=1000 each: about 5 GB per ballot.
+    let mut huge = Manifest::example();
+    let contest = evote::election::Contest {
+        id: "c".into(),
+        title: "t".into(),
+        options: (0..200).map(|i| format!("o{i}")).collect(),
+        min_selections: 0,
+        max_selections: 1000,
+        option_limit: 1000,
+    };
+    huge.contests = (0..200)
+        .map(|i| evote::election::Contest {
+            id: format!("c{i}"),
+            ..contest.clone()
+        })
+        .collect();
+    assert!(matches!(
+        huge.validate(),
+        Err(evote::election::ManifestError::BallotTooLarge { bytes }) if bytes > 1 << 32
+    ));
+    // One contest of that kind fits.
+    huge.contests.truncate(1);
+    assert!(huge.validate().is_ok());
 }

@@ -81,7 +81,7 @@ fn manifests() -> Vec<Manifest> {
 
 fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (transcript, keys) = ceremony(t, n, &mut rng);
+    let (transcript, mut keys) = ceremony(t, n, &mut rng);
     let outcome = adjudicate(&transcript, &mut rng).unwrap();
     let voters = 8;
     let (credentials, list) = CredentialList::generate(voters, &mut rng);
@@ -117,18 +117,24 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
             last_choice[v] = Some(choice);
         }
     }
-    board.close().unwrap();
+    let published = board.close().unwrap();
     drop(board);
 
     // The tally, decrypted by exactly t guardians (the others are absent).
     let encrypted = tally(&board_path, &context, &mut rng).unwrap();
     assert_eq!(encrypted.ballots(), voters as u64);
-    let present: Vec<&GuardianKeyShare> = keys.iter().rev().take(t as usize).collect();
+    let present: Vec<&mut GuardianKeyShare> = keys.iter_mut().rev().take(t as usize).collect();
     let shares: Vec<_> = present
-        .iter()
+        .into_iter()
         .map(|k| {
-            k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, &mut rng)
-                .unwrap()
+            k.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &published,
+                DEFAULT_MIN_BALLOTS,
+                &mut rng,
+            )
+            .unwrap()
         })
         .collect();
     let result = combine(context.outcome(), &encrypted, &shares, &mut rng).unwrap();

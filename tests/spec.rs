@@ -301,6 +301,12 @@ fn ceremony_and_decryption_labels_are_documented() {
             "decryption::labels::CEREMONY_CONTEXT",
             decryption::labels::CEREMONY_CONTEXT,
         ),
+        ("decryption::labels::ELECTION", decryption::labels::ELECTION),
+        (
+            "decryption::labels::BOARD_HEAD",
+            decryption::labels::BOARD_HEAD,
+        ),
+        ("decryption::labels::COUNTED", decryption::labels::COUNTED),
         ("decryption::labels::TALLY", decryption::labels::TALLY),
         ("decryption::labels::GUARDIAN", decryption::labels::GUARDIAN),
         ("decryption::labels::OPTION", decryption::labels::OPTION),

@@ -483,6 +483,7 @@ impl Round4Secret {
                 secret,
                 public,
                 params: self.params.clone(),
+                decrypted: None,
             },
             outcome,
         ))
@@ -497,6 +498,8 @@ pub struct GuardianKeyShare {
     pub(crate) secret: SecretKey,
     pub(crate) public: PublicKey,
     pub(crate) params: CeremonyParams,
+    /// The digest of the one tally this guardian has decrypted, if any: it refuses any other.
+    pub(crate) decrypted: Option<[u8; 64]>,
 }
 
 impl GuardianKeyShare {

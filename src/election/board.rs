@@ -32,7 +32,7 @@ use super::ballot::{Ballot, BallotError, VerifiedBallot};
 use super::context::ElectionContext;
 use super::manifest::RevotePolicy;
 use crate::ciphertext::Ciphertext;
-use crate::decryption::{EncryptedTally, TallyAccumulator};
+use crate::decryption::{BoardBinding, EncryptedTally, TallyAccumulator};
 use crate::keys::PublicKey;
 use crate::proofs::RangeProof;
 
@@ -87,6 +87,8 @@ pub enum BoardError {
     },
     /// The old head is not on this board: it was not only appended to.
     NotAnExtension,
+    /// The board has not been closed: it cannot be tallied yet.
+    NotClosed,
     /// Reading or writing the file failed.
     Io(std::io::Error),
 }
@@ -116,6 +118,7 @@ impl core::fmt::Display for BoardError {
             Self::NotAnExtension => {
                 f.write_str("the old head is not on this board: entries were removed or changed")
             }
+            Self::NotClosed => f.write_str("the board is not closed: no tally before the close"),
             Self::Io(e) => write!(f, "board file: {e}"),
         }
     }
@@ -522,6 +525,7 @@ impl BallotBoard {
                 reason: "the board belongs to another election",
             });
         }
+        check_len(context, bytes)?;
         let ballot = self.precheck(bytes)?;
         let verified = ballot.verify(context, rng).map_err(BoardError::Ballot)?;
         let number = self.entries + 1;
@@ -605,8 +609,14 @@ impl BallotBoard {
             Vec::with_capacity(ballots.len());
         let mut candidates = Vec::new();
         let mut positions = Vec::new();
-        let decoded: Vec<Result<Ballot, BallotError>> =
-            ballots.par_iter().map(|b| Ballot::from_bytes(b)).collect();
+        // A ballot of the wrong length is refused before anything of it is decoded.
+        let decoded: Vec<Result<Ballot, BallotError>> = ballots
+            .par_iter()
+            .map(|b| match check_len(context, b) {
+                Ok(()) => Ballot::from_bytes(b),
+                Err(_) => Err(wrong_len()),
+            })
+            .collect();
         for (i, (bytes, decoded)) in ballots.iter().zip(decoded).enumerate() {
             match self.precheck_decoded(bytes, decoded) {
                 Ok(ballot) => {
@@ -791,13 +801,35 @@ pub fn option_bounds(context: &ElectionContext) -> Vec<u64> {
         .collect()
 }
 
-/// Tallies a board file, streaming: a first pass finds each credential's last ballot (the only
-/// one under `refused`), a second pass adds the counted ballots to a [`TallyAccumulator`], which
-/// re-checks their range proofs in batches of 256 ballots, eight batches at a time on all cores.
-/// Memory holds those batches and one entry number per credential, not the ballots.
+fn wrong_len() -> BallotError {
+    BallotError::Shape {
+        reason: "the ballot's length is not the manifest's ballot length",
+    }
+}
+
+/// Every ballot of an election has the length its manifest implies: anything else is refused
+/// before it is decoded (a hostile ballot costs no decoding).
+fn check_len(context: &ElectionContext, bytes: &[u8]) -> Result<(), BoardError> {
+    if bytes.len() as u64 == context.manifest().ballot_len() {
+        Ok(())
+    } else {
+        Err(BoardError::Ballot(wrong_len()))
+    }
+}
+
+/// Tallies a *closed* board file under the election's counting rule, streaming: a first pass
+/// checks the chain to the close entry and finds each credential's last ballot (the only one
+/// under `refused`), a second pass adds the counted ballots, re-checking their range proofs in
+/// batches of 256 ballots, eight batches at a time on all cores. Memory holds those batches and
+/// one entry number per credential, not the ballots.
+///
+/// The tally is bound to the election and to the board's head after its close entry: a
+/// guardian decrypts it only if that head is the one published at the close, and its shares
+/// verify for no other tally (docs/ceremony.md). This is the only way to an [`EncryptedTally`].
 ///
 /// # Errors
-/// [`BoardError`] for a broken file, or a counted ballot that no longer verifies.
+/// [`BoardError::NotClosed`] before the close; [`BoardError`] for a broken file, a second
+/// reading that differs from the first, or a counted ballot that no longer verifies.
 pub fn tally<R: RngCore + CryptoRng>(
     path: &Path,
     context: &ElectionContext,
@@ -811,16 +843,28 @@ pub fn tally<R: RngCore + CryptoRng>(
             reason: "the board belongs to another election",
         });
     }
+    let mut closed = false;
     while let Some(entry) = reader.next_checked()? {
-        if let Entry::Ballot { number, bytes, .. } = entry {
-            // Only the credential is needed here; the counted ballots are decoded in full below.
-            let credential = super::ballot::peek_credential(&bytes).ok_or(BoardError::Corrupt {
-                entry: number,
-                reason: "the ballot does not decode",
-            })?;
-            last.insert(credential, number);
+        match entry {
+            Entry::Ballot { number, bytes, .. } => {
+                // Only the credential is needed here; counted ballots are decoded in full below.
+                let credential =
+                    super::ballot::peek_credential(&bytes).ok_or(BoardError::Corrupt {
+                        entry: number,
+                        reason: "the ballot does not decode",
+                    })?;
+                last.insert(credential, number);
+            }
+            Entry::Close { .. } => closed = true,
         }
     }
+    if !closed {
+        return Err(BoardError::NotClosed);
+    }
+    let binding = BoardBinding {
+        election: *context.hash(),
+        board_head: *reader.head(),
+    };
     let counted: HashSet<u64> = last.into_values().collect();
     let bounds = option_bounds(context);
     let mut accumulator = TallyAccumulator::new(context.public_key(), &bounds);
@@ -898,7 +942,14 @@ pub fn tally<R: RngCore + CryptoRng>(
         }
     }
     flush(&mut pending, &mut accumulator)?;
-    Ok(accumulator.finish())
+    // The second reading must be the board of the first (a file rewritten in between is not).
+    if *reader.head() != binding.board_head {
+        return Err(BoardError::Corrupt {
+            entry: 0,
+            reason: "the board changed while it was being tallied",
+        });
+    }
+    Ok(accumulator.finish(binding))
 }
 
 /// `(contest, option)` of every flattened option index.

@@ -33,6 +33,10 @@ pub const MAX_CONTESTS: usize = 256;
 /// The most options in one contest.
 pub const MAX_OPTIONS: usize = 256;
 
+/// The longest ballot a manifest may imply: a board entry holds at most 64 MiB, of which 9
+/// bytes are the entry number and kind.
+pub const MAX_BALLOT_BYTES: u64 = (64 << 20) - 9;
+
 /// The longest name (election id, title, contest id, option) in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
 
@@ -114,6 +118,12 @@ pub enum ManifestError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// A ballot for this manifest would be longer than [`MAX_BALLOT_BYTES`], so the board could
+    /// not hold it as one entry.
+    BallotTooLarge {
+        /// The encoded length of one ballot.
+        bytes: u64,
+    },
     /// The JSON text is not a manifest.
     Json {
         /// The parser's message.
@@ -141,6 +151,10 @@ impl core::fmt::Display for ManifestError {
             Self::ImpossibleLimits { contest, reason } => {
                 write!(f, "contest {contest:?}: {reason}")
             }
+            Self::BallotTooLarge { bytes } => write!(
+                f,
+                "a ballot would be {bytes} bytes, more than the board's {MAX_BALLOT_BYTES}"
+            ),
             Self::Json { message } => write!(f, "manifest JSON: {message}"),
         }
     }
@@ -225,7 +239,35 @@ impl Manifest {
                 });
             }
         }
+        let bytes = self.ballot_len();
+        if bytes > MAX_BALLOT_BYTES {
+            return Err(ManifestError::BallotTooLarge { bytes });
+        }
         Ok(())
+    }
+
+    /// The exact encoded length of every ballot for this manifest (docs/election.md, the
+    /// ballot layout):
+    /// `2 + 32 + 32 + 4 + Σ_contests (4 + Σ_options (64 + 4 + 128·(R+1) − 32) + 4 + 128·(max − min + 1) − 32) + 64`.
+    /// The board refuses any other length before decoding anything.
+    pub fn ballot_len(&self) -> u64 {
+        let proof = |branches: u64| branches.saturating_mul(128).saturating_sub(32);
+        let contests: u64 = self
+            .contests
+            .iter()
+            .map(|c| {
+                let option = 64 + 4 + proof(c.option_limit.saturating_add(1));
+                let limit = proof(
+                    c.max_selections
+                        .saturating_sub(c.min_selections)
+                        .saturating_add(1),
+                );
+                (c.options.len() as u64)
+                    .saturating_mul(option)
+                    .saturating_add(8 + limit)
+            })
+            .fold(0u64, u64::saturating_add);
+        (2 + 32 + 32 + 4 + 64u64).saturating_add(contests)
     }
 
     /// Parses and validates a JSON manifest (unknown fields refused).

@@ -190,8 +190,14 @@ impl Disjunctive {
         let value = opening.expose_value();
         let nonce = opening.expose_nonce();
         statement.absorb_header(transcript, count, n);
-        // The nonce RNG is keyed here, by the context, the key, the bounds and the witness;
-        // the ciphertexts are a function of those, so this binds the nonces to the statement.
+        // Given ciphertexts are absorbed before the nonce RNG is keyed, so the nonces depend on
+        // the whole statement: a selection-limit witness (the sum's opening) is shared by every
+        // set of ciphertexts with that sum, and proofs for two such sets must not share nonces
+        // even under a broken RNG. A ciphertext this prover encrypts is a function of the key
+        // and the witness, both already bound.
+        if let Source::Given(cts) = source {
+            cts.iter().for_each(|ct| absorb_ciphertext(transcript, ct));
+        }
         let mut nonce_rng = transcript.witness_rng(
             &[
                 (labels::WITNESS_VALUE, &value.to_le_bytes()),
@@ -200,7 +206,7 @@ impl Disjunctive {
             rng,
         );
         let mut w: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
-        let simulated: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
+        let mut simulated: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
 
         // All points are computed halved and encoded in one batch.
         let half = inv_two();
@@ -238,10 +244,7 @@ impl Disjunctive {
                 absorb_ciphertext(transcript, &ciphertext);
                 Some(ciphertext)
             }
-            Source::Given(cts) => {
-                cts.iter().for_each(|ct| absorb_ciphertext(transcript, ct));
-                None
-            }
+            Source::Given(_) => None,
         };
         let mut commitments = Vec::with_capacity(n);
         while let (Some(a), Some(b)) = (elements.next(), elements.next()) {
@@ -257,7 +260,7 @@ impl Disjunctive {
             let is_real = (j as u64).ct_eq(&real);
             others += Scalar::conditional_select(e_j, &Scalar::ZERO, is_real);
         }
-        let real_challenge = c - others;
+        let mut real_challenge = c - others;
         let mut challenges: Vec<Scalar> = simulated
             .iter()
             .enumerate()
@@ -270,7 +273,12 @@ impl Disjunctive {
             .zip(&challenges)
             .map(|(w_j, c_j)| w_j + c_j * nonce)
             .collect();
+        // The simulated challenges differ from the published ones exactly at the real branch:
+        // in memory they would give the vote away.
         w.zeroize();
+        simulated.zeroize();
+        others.zeroize();
+        real_challenge.zeroize();
         challenges.pop();
         Ok((
             encrypted,

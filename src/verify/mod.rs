@@ -348,6 +348,8 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     let mut entries = 0u64;
     let mut last_number = 0u64;
     let mut closed_at: Option<u64> = None;
+    // The head recomputed by pass 1: what the recomputed tally (and so every share) is bound to.
+    let mut recomputed_head = [0u8; 64];
     let chain_ok = match record.board() {
         Err(e) => {
             b.fail("V7", files::BOARD, e.to_string());
@@ -413,6 +415,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                 }
             }
             b.objects("V7", entries.max(1));
+            recomputed_head = *reader.head();
             if ok && to_hex(reader.head()) != record.index().board_head {
                 b.fail(
                     "V7",
@@ -674,7 +677,10 @@ pub fn verify_record<R: RngCore + CryptoRng>(
 
     // V12: the tally.
     let counted = accumulator.ballots();
-    let tally = accumulator.finish();
+    let tally = accumulator.finish(crate::decryption::BoardBinding {
+        election: *context.hash(),
+        board_head: recomputed_head,
+    });
     b.objects("V12", 1);
     if !tally_ok {
         b.fail(

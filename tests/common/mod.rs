@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
+use evote::ceremony::{adjudicate, run_locally, CeremonyOutcome, CeremonyParams};
+use evote::decryption::EncryptedTally;
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::{
@@ -59,7 +60,7 @@ pub fn build_seeded(
     std::fs::create_dir_all(&base).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let params = CeremonyParams::new([4; 32], 2, 3).unwrap();
-    let (ceremony, keys) = run_locally(&params, &mut rng).unwrap();
+    let (ceremony, mut keys) = run_locally(&params, &mut rng).unwrap();
     let outcome = adjudicate(&ceremony, &mut rng).unwrap();
     let (voters, list) = CredentialList::generate(6, &mut rng);
     let mut manifest = Manifest::example();
@@ -89,14 +90,20 @@ pub fn build_seeded(
         board.append(&context, &b.to_bytes(), &mut rng).unwrap();
     }
     let (probe, secret) = Ballot::encrypt(&context, &voters[3], &choice(0), &mut rng).unwrap();
-    board.close().unwrap();
+    let head = board.close().unwrap();
     drop(board);
     let encrypted = tally(&board_path, &context, &mut rng).unwrap();
     let shares: Vec<_> = keys[1..]
-        .iter()
+        .iter_mut()
         .map(|k| {
-            k.decrypt_tally(context.outcome(), &encrypted, DEFAULT_MIN_BALLOTS, &mut rng)
-                .unwrap()
+            k.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &head,
+                DEFAULT_MIN_BALLOTS,
+                &mut rng,
+            )
+            .unwrap()
         })
         .collect();
     let result = combine(context.outcome(), &encrypted, &shares, &mut rng).unwrap();
@@ -156,6 +163,13 @@ pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
     close.push(2);
     push(close, &mut out, &mut head);
     std::fs::write(&path, out).unwrap();
+    // The forger also rebinds the recorded tally to the new head (layout: version, kind, K,
+    // H_E, head, ...): what it cannot redo are the guardians' shares, which stay bound to the
+    // old board (V13).
+    let tally_path = dir.join(files::TALLY);
+    let mut tally = std::fs::read(&tally_path).unwrap();
+    tally[98..162].copy_from_slice(&head);
+    std::fs::write(&tally_path, tally).unwrap();
     let p = dir.join(files::INDEX);
     let mut index: RecordIndex =
         serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
@@ -189,4 +203,58 @@ pub fn example_choices() -> Vec<Vec<u64>> {
         vec![0, 1, 0, 0, 0, 0, 1, 0],
         vec![3, 0, 2, 0],
     ]
+}
+
+/// A manifest of one contest per option, option `k` admitting `0..=bounds[k]`.
+pub fn manifest_of_bounds(bounds: &[u64]) -> Manifest {
+    let mut manifest = Manifest::example();
+    manifest.election_id = "bounds-test".into();
+    manifest.contests = bounds
+        .iter()
+        .enumerate()
+        .map(|(k, bound)| evote::election::Contest {
+            id: format!("c{k}"),
+            title: format!("Contest {k}"),
+            options: vec![format!("option {k}")],
+            min_selections: 0,
+            max_selections: *bound,
+            option_limit: *bound,
+        })
+        .collect();
+    manifest
+}
+
+/// The tally of a closed board of `votes` (one row per voter, one value per option, option `k`
+/// admitting `0..=bounds[k]`) under `outcome`'s key: the only way to an `EncryptedTally`.
+/// Its board head is what a guardian is told was published.
+pub fn board_tally(
+    outcome: &CeremonyOutcome,
+    bounds: &[u64],
+    votes: &[Vec<u64>],
+    seed: u64,
+) -> EncryptedTally {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (voters, list) = CredentialList::generate(votes.len(), &mut rng);
+    let context = ElectionContext::new(manifest_of_bounds(bounds), outcome.clone(), list).unwrap();
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("boards");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(format!(
+        "{}-{seed}-{}.bin",
+        std::process::id(),
+        to_hex(&context.hash()[..8])
+    ));
+    let _ = std::fs::remove_file(&path);
+    let mut board = BallotBoard::create(&path, &context).unwrap();
+    for (voter, row) in voters.iter().zip(votes) {
+        let choices: Vec<Vec<u64>> = row.iter().map(|v| vec![*v]).collect();
+        let (ballot, _) = Ballot::encrypt(&context, voter, &choices, &mut rng).unwrap();
+        board
+            .append(&context, &ballot.to_bytes(), &mut rng)
+            .unwrap();
+    }
+    board.close().unwrap();
+    drop(board);
+    let encrypted = tally(&path, &context, &mut rng).unwrap();
+    let _ = std::fs::remove_file(&path);
+    encrypted
 }
