@@ -209,6 +209,40 @@ fn a_bad_share_is_complained_about_and_its_sender_named() {
     assert!(matches!(key2, Err(CeremonyError::Disqualified { .. })));
 }
 
+/// Every complaint slot is judged, not only the first complaint of a pair: a complainer that
+/// files two different complaints against one guardian is an equivocator, whichever comes
+/// first, and an exact repeat of a complaint is one complaint.
+#[test]
+fn two_different_complaints_against_one_guardian_are_equivocation() {
+    let p = params(2, 4);
+    let tamper = |second: fn(&Complaint) -> Complaint| Tamper {
+        shares: corrupt_share(2, 3, 20, 1),
+        complaints: Some(Box::new(move |complaints: &mut Vec<Complaint>| {
+            let extra = second(&complaints[0]);
+            complaints.insert(0, extra);
+        })),
+        ..Tamper::default()
+    };
+    // A copy with its proof's response changed, placed first.
+    let r = run(
+        &p,
+        1,
+        tamper(|c| {
+            let mut bytes = c.to_bytes();
+            bytes[137] ^= 1; // the last byte of the proof's response: still canonical
+            Complaint::from_bytes(&bytes).unwrap()
+        }),
+    );
+    assert_eq!(culprits(&r), vec![(idx(3), Misbehaviour::Equivocation)]);
+    // An exact repeat: judged once, as the single complaint it is.
+    let r = run(&p, 1, tamper(|c| c.clone()));
+    assert_eq!(
+        culprits(&r),
+        vec![(idx(2), Misbehaviour::InvalidShare { recipient: idx(3) })]
+    );
+    assert_honest_finish(&r, &[2]);
+}
+
 #[test]
 fn shares_redirected_to_another_recipient_do_not_open() {
     // Guardian 1's sealed shares for 3 and for 4 exchanged: a share sealed for one guardian

@@ -1220,6 +1220,34 @@ mod tests {
         }
     }
 
+    /// Two contests with the same sum opening (value 1, nonce r1 + r2) but different
+    /// ciphertexts, proved under one context with an RNG that gives no entropy at all: the
+    /// nonces still differ, because the nonce RNG is keyed after the ciphertexts are absorbed
+    /// (otherwise equal nonces under two challenges would give away the sum's nonce).
+    #[test]
+    fn selection_limit_nonces_depend_on_the_ciphertexts() {
+        use crate::transcript::NoEntropy;
+        let (_, key, mut rng) = setup(38);
+        let (r1, r2) = (Scalar::random(&mut rng), Scalar::random(&mut rng));
+        let a = [Opening::new(1, r1), Opening::new(0, r2)];
+        let b = [Opening::new(0, r1), Opening::new(1, r2)];
+        let cts = |o: &[Opening]| -> Vec<Ciphertext> {
+            o.iter()
+                .map(|o| Ciphertext::from_opening(&key, o))
+                .collect()
+        };
+        let (cts_a, cts_b) = (cts(&a), cts(&b));
+        assert_ne!(cts_a, cts_b);
+        let prove = |c: &[Ciphertext], o: &[Opening]| {
+            SelectionLimitProof::prove(&mut context(b"e"), &key, c, o, 0..=2, &mut NoEntropy)
+                .unwrap()
+                .to_bytes()
+        };
+        let (pa, pb) = (prove(&cts_a, &a), prove(&cts_b, &b));
+        // a_0 = w_0·G is the first 32 bytes: different nonces, different commitments.
+        assert_ne!(pa[..32], pb[..32]);
+    }
+
     #[test]
     fn selection_limits() {
         let (pair, key, mut rng) = setup(37);
