@@ -20,9 +20,11 @@
 //! | 4 | [`Round3Secret::part4`] | [`Complaint`]s against senders of bad shares |
 //! | end | [`Round4Secret::finish`] | nothing: every party runs [`adjudicate`] on the public [`CeremonyTranscript`] |
 
+mod adjudication;
 mod channel;
+mod guardian;
 mod packages;
-mod rounds;
+mod transcript;
 
 use core::fmt;
 use core::num::NonZeroU32;
@@ -33,11 +35,12 @@ use sha2::{Digest, Sha512};
 
 use crate::errors::DecodeError;
 
-pub use packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
-pub use rounds::{
-    adjudicate, part1, run_locally, CeremonyOutcome, CeremonyTranscript, GuardianKeyShare,
-    Round1Secret, Round2Secret, Round3Secret, Round4Secret,
+pub use adjudication::{adjudicate, CeremonyOutcome};
+pub use guardian::{
+    part1, run_locally, GuardianKeyShare, Round1Secret, Round2Secret, Round3Secret, Round4Secret,
 };
+pub use packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
+pub use transcript::CeremonyTranscript;
 
 /// The largest number of guardians of one ceremony (share traffic grows as n²).
 pub const MAX_GUARDIANS: u32 = 255;

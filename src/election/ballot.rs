@@ -173,6 +173,45 @@ impl From<DecodeError> for BallotError {
     }
 }
 
+/// The part of a ballot a batch check names when it fails.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BallotPart {
+    /// The credential's signature over the ballot body.
+    Signature,
+    /// An option's range proof.
+    Option {
+        /// The contest's index in the manifest.
+        contest: usize,
+        /// The option's index in its contest.
+        option: usize,
+    },
+    /// A contest's selection-limit proof.
+    SelectionLimit {
+        /// The contest's index in the manifest.
+        contest: usize,
+    },
+}
+
+impl BallotPart {
+    /// The error for this part failing a check of proof kind `kind`.
+    fn failure(self, kind: crate::ProofKind) -> BallotError {
+        let error = ProofError::Invalid { kind };
+        match self {
+            Self::Signature => BallotError::InvalidSignature,
+            Self::Option { contest, option } => BallotError::InvalidProof {
+                contest,
+                option: Some(option),
+                error,
+            },
+            Self::SelectionLimit { contest } => BallotError::InvalidProof {
+                contest,
+                option: None,
+                error,
+            },
+        }
+    }
+}
+
 fn derive_nonce(
     context: &ElectionContext,
     ballot_id: &[u8; 32],
@@ -439,13 +478,12 @@ impl Ballot {
     /// Queues every check of this ballot into `batch`: shape against the manifest (including
     /// every proof's number of branches) and credential on the list are checked now, before
     /// anything is queued; then the signature and every proof are queued. Returns, for each
-    /// queued item, its queue position and what it is (`(usize::MAX, None)` for the signature).
-    #[allow(clippy::type_complexity)]
+    /// queued item, its queue position and the [`BallotPart`] it checks.
     pub(crate) fn queue<R: RngCore + CryptoRng>(
         &self,
         context: &ElectionContext,
         batch: &mut BatchVerifier<R>,
-    ) -> Result<Vec<(usize, (usize, Option<usize>))>, BallotError> {
+    ) -> Result<Vec<(usize, BallotPart)>, BallotError> {
         let manifest = context.manifest();
         if self.contests.len() != manifest.contests.len() {
             return Err(BallotError::Shape {
@@ -486,7 +524,7 @@ impl Ballot {
             &self.signature,
             &self.credential,
         );
-        owners.push((position, (usize::MAX, None)));
+        owners.push((position, BallotPart::Signature));
         let public = context.public_key();
         // With the shapes checked above, queueing cannot fail; should it, the error is reported
         // and `owners` still maps exactly the positions that were queued.
@@ -505,7 +543,13 @@ impl Ballot {
                         option: Some(o),
                         error,
                     })?;
-                owners.push((position, (c, Some(o))));
+                owners.push((
+                    position,
+                    BallotPart::Option {
+                        contest: c,
+                        option: o,
+                    },
+                ));
             }
             let position = batch
                 .queue_selection_limit(
@@ -520,7 +564,7 @@ impl Ballot {
                     option: None,
                     error,
                 })?;
-            owners.push((position, (c, None)));
+            owners.push((position, BallotPart::SelectionLimit { contest: c }));
         }
         Ok(owners)
     }
@@ -538,18 +582,13 @@ impl Ballot {
         let mut batch = BatchVerifier::new(&mut *rng);
         let owners = self.queue(context, &mut batch)?;
         if let Err(failed) = batch.verify() {
-            let first = failed.failures.first().map(|f| (f.index, f.kind));
-            let owner = |i: usize| owners.iter().find(|(p, _)| *p == i).map(|(_, what)| *what);
-            return Err(
-                match first.and_then(|(i, kind)| owner(i).map(|o| (o, kind))) {
-                    Some(((usize::MAX, _), _)) | None => BallotError::InvalidSignature,
-                    Some(((contest, option), kind)) => BallotError::InvalidProof {
-                        contest,
-                        option,
-                        error: ProofError::Invalid { kind },
-                    },
-                },
-            );
+            let first = failed.failures.first().and_then(|f| {
+                owners
+                    .iter()
+                    .find(|(p, _)| *p == f.index)
+                    .map(|(_, part)| part.failure(f.kind))
+            });
+            return Err(first.unwrap_or(BallotError::InvalidSignature));
         }
         Ok(VerifiedBallot::new_unchecked(self))
     }
@@ -588,7 +627,7 @@ impl Ballot {
     ) -> Vec<Result<VerifiedBallot, BallotError>> {
         let mut batch = BatchVerifier::new(&mut *rng);
         // Queue position -> (ballot, what).
-        let mut owners: std::collections::HashMap<usize, (usize, (usize, Option<usize>))> =
+        let mut owners: std::collections::HashMap<usize, (usize, BallotPart)> =
             std::collections::HashMap::new();
         let mut verdicts: Vec<Option<BallotError>> = Vec::with_capacity(ballots.len());
         for (b, ballot) in ballots.iter().enumerate() {
@@ -608,17 +647,9 @@ impl Ballot {
         }
         if let Err(failed) = batch.verify() {
             for f in &failed.failures {
-                if let Some((b, (contest, option))) = owners.get(&f.index) {
+                if let Some((b, part)) = owners.get(&f.index) {
                     if let Some(slot @ None) = verdicts.get_mut(*b) {
-                        *slot = Some(if *contest == usize::MAX {
-                            BallotError::InvalidSignature
-                        } else {
-                            BallotError::InvalidProof {
-                                contest: *contest,
-                                option: *option,
-                                error: ProofError::Invalid { kind: f.kind },
-                            }
-                        });
+                        *slot = Some(part.failure(f.kind));
                     }
                 }
             }

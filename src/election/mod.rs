@@ -10,7 +10,7 @@ pub mod manifest;
 pub mod record;
 pub mod results;
 
-pub use ballot::{Ballot, BallotError, BallotSecret, EncryptedContest, VerifiedBallot};
+pub use ballot::{Ballot, BallotError, BallotPart, BallotSecret, EncryptedContest, VerifiedBallot};
 pub use board::{verify_extension, BallotBoard, BoardError, Receipt};
 pub use context::ElectionContext;
 pub use credentials::{CredentialError, CredentialList, VoterCredential};
