@@ -651,3 +651,69 @@ fn a_subset_tally_of_one_voter_and_a_challenged_ballot_is_not_decrypted() {
         Err(DecryptionError::NotEnoughShares { .. })
     ));
 }
+
+/// An RNG that hands out chosen bytes first, then a real stream: how an attacker makes
+/// `Ballot::encrypt` use a ballot id of its choice (the id is the first 32 bytes drawn).
+struct Scripted {
+    first: Vec<u8>,
+    rest: ChaCha20Rng,
+}
+
+impl rand_core::RngCore for Scripted {
+    fn next_u32(&mut self) -> u32 {
+        self.rest.next_u32()
+    }
+    fn next_u64(&mut self) -> u64 {
+        self.rest.next_u64()
+    }
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        if self.first.len() >= dest.len() {
+            let tail = self.first.split_off(dest.len());
+            dest.copy_from_slice(&self.first);
+            self.first = tail;
+        } else {
+            self.rest.fill_bytes(dest);
+        }
+    }
+    fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
+        self.fill_bytes(dest);
+        Ok(())
+    }
+}
+impl rand_core::CryptoRng for Scripted {}
+
+/// **Ballot-id front-running**: a network attacker holding some credential sees voter A's
+/// ballot in transit, casts its own valid ballot with A's ballot id first, and hopes the board
+/// refuses A's. Ballot ids are unique per credential, so both ballots are accepted and both
+/// count; only a second ballot of the *same* credential with the same id is refused.
+#[test]
+fn a_ballot_id_copied_under_another_credential_does_not_block_the_honest_ballot() {
+    let (context, voters, mut rng) = election(13);
+    let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("front-running");
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("board.bin");
+    let _ = std::fs::remove_file(&path);
+    let mut board = BallotBoard::create(&path, &context).unwrap();
+    let (honest, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut rng).unwrap();
+    let mut scripted = Scripted {
+        first: honest.id().to_vec(),
+        rest: ChaCha20Rng::seed_from_u64(99),
+    };
+    let (copy, _) = Ballot::encrypt(&context, &voters[1], &choices(), &mut scripted).unwrap();
+    assert_eq!(copy.id(), honest.id());
+    board.append(&context, &copy.to_bytes(), &mut rng).unwrap();
+    board
+        .append(&context, &honest.to_bytes(), &mut rng)
+        .unwrap();
+    // The same credential reusing its own id is refused.
+    let mut again = Scripted {
+        first: honest.id().to_vec(),
+        rest: ChaCha20Rng::seed_from_u64(100),
+    };
+    let (reuse, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut again).unwrap();
+    assert!(matches!(
+        board.append(&context, &reuse.to_bytes(), &mut rng),
+        Err(evote::election::BoardError::BallotIdReused { entry: 2 })
+    ));
+    assert_eq!(board.entries(), 2);
+}

@@ -87,13 +87,14 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
         board.append(&s.context, &a, &mut s.rng),
         Err(BoardError::Duplicate { entry: 1 })
     ));
-    // The same content under another credential: refused for its ballot id, and under a fresh
-    // ballot id as a replayed ciphertext, before any proof is checked (its proofs would fail).
+    // The same content under another credential: refused as a replayed ciphertext, with its
+    // ballot id or a fresh one, before any proof is checked (its proofs would fail). (Ballot
+    // ids are unique per credential, so the copied id alone is no reason.)
     let mut copy = a.clone();
     copy[34..66].copy_from_slice(s.voters[1].public().as_bytes());
     assert!(matches!(
         board.append(&s.context, &copy, &mut s.rng),
-        Err(BoardError::BallotIdReused { entry: 1 })
+        Err(BoardError::ReplayedCiphertext { entry: 1 })
     ));
     copy[2] ^= 0xff;
     let replayed = board.append(&s.context, &copy, &mut s.rng);

@@ -394,6 +394,24 @@ impl Ballot {
         (cts, proofs)
     }
 
+    /// What the board and the verifier keep unique for ballot ids: the id *under its
+    /// credential*, `SHA-512("evote/ballot-id-scope/v1" ‖ enc(credential) ‖ id)[..32]`. A ballot
+    /// id separates the proof transcripts of one credential's ballots; the same id under
+    /// another credential is another ballot. (A global id index let anyone holding a credential
+    /// who saw a ballot in transit cast a ballot with the same id first and have the honest one
+    /// refused.)
+    pub(crate) fn scoped_id(&self) -> [u8; 32] {
+        use sha2::{Digest, Sha512};
+        let digest = Sha512::new()
+            .chain_update(b"evote/ballot-id-scope/v1")
+            .chain_update(self.credential.as_bytes())
+            .chain_update(self.ballot_id)
+            .finalize();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest.get(..32).unwrap_or(&[0u8; 32]));
+        out
+    }
+
     /// The canonical encoding (see the module's Layout).
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = encode_body(&self.ballot_id, &self.credential, &self.contests);

@@ -55,7 +55,7 @@ pub enum BoardError {
         /// The entry that holds it.
         entry: u64,
     },
-    /// Another ballot with this ballot id is already on the board.
+    /// Another ballot of the same credential with this ballot id is already on the board.
     BallotIdReused {
         /// The entry that holds it.
         entry: u64,
@@ -99,7 +99,10 @@ impl core::fmt::Display for BoardError {
             Self::Ballot(e) => write!(f, "ballot refused: {e}"),
             Self::Duplicate { entry } => write!(f, "ballot refused: identical to entry {entry}"),
             Self::BallotIdReused { entry } => {
-                write!(f, "ballot refused: ballot id already used by entry {entry}")
+                write!(
+                    f,
+                    "ballot refused: this credential already used this ballot id in entry {entry}"
+                )
             }
             Self::ReplayedCiphertext { entry } => {
                 write!(
@@ -358,6 +361,7 @@ pub struct BallotBoard {
     entries: u64,
     closed: bool,
     trackers: HashMap<[u8; 64], u64>,
+    /// Ballot ids under their credentials ([`Ballot::scoped_id`]).
     ballot_ids: HashMap<[u8; 32], u64>,
     /// First 16 bytes of every ciphertext's alpha → entry.
     alphas: HashMap<[u8; 16], u64>,
@@ -476,7 +480,7 @@ impl BallotBoard {
     fn index(&mut self, ballot: &Ballot, bytes: &[u8], number: u64) {
         self.trackers
             .insert(super::ballot::tracker_of(bytes), number);
-        self.ballot_ids.insert(*ballot.id(), number);
+        self.ballot_ids.insert(ballot.scoped_id(), number);
         for key in alpha_keys(ballot) {
             self.alphas.entry(key).or_insert(number);
         }
@@ -564,7 +568,7 @@ impl BallotBoard {
         if let Some(&entry) = self.trackers.get(&super::ballot::tracker_of(bytes)) {
             return Err(BoardError::Duplicate { entry });
         }
-        if let Some(&entry) = self.ballot_ids.get(ballot.id()) {
+        if let Some(&entry) = self.ballot_ids.get(&ballot.scoped_id()) {
             return Err(BoardError::BallotIdReused { entry });
         }
         for key in alpha_keys(&ballot) {
@@ -652,7 +656,7 @@ impl BallotBoard {
             let keys = alpha_keys(ballot);
             let conflict = if let Some(&entry) = batch_trackers.get(verified.tracker()) {
                 Some(BoardError::Duplicate { entry })
-            } else if let Some(&entry) = batch_ids.get(ballot.id()) {
+            } else if let Some(&entry) = batch_ids.get(&ballot.scoped_id()) {
                 Some(BoardError::BallotIdReused { entry })
             } else if let Some(&entry) = keys.iter().find_map(|k| batch_alphas.get(k)) {
                 Some(BoardError::ReplayedCiphertext { entry })
@@ -671,7 +675,7 @@ impl BallotBoard {
             }
             number += 1;
             batch_trackers.insert(*verified.tracker(), number);
-            batch_ids.insert(*ballot.id(), number);
+            batch_ids.insert(ballot.scoped_id(), number);
             for k in keys {
                 batch_alphas.insert(k, number);
             }

@@ -557,7 +557,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     Ok(ballot) => {
                         push(Key {
                             kind: BALLOT_ID,
-                            value: *ballot.id(),
+                            value: ballot.scoped_id(),
                             entry: number,
                         });
                         for alpha in alpha_keys(&ballot) {
@@ -599,7 +599,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                 });
                 push(Key {
                     kind: BALLOT_ID,
-                    value: *ballot.id(),
+                    value: ballot.scoped_id(),
                     entry,
                 });
                 if let Err(e) = ballot.vartime_open(&context, &seed) {
