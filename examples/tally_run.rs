@@ -1,6 +1,6 @@
 //! A large tally, timed: N referendum ballots are encrypted, accepted by the board in batches of
 //! 1,000 (one multiscalar check and one fsync per batch), tallied from the board file (streamed,
-//! range proofs re-checked in batches) and decrypted by 2 of 3 guardians.
+//! counted ballots verified again in batches) and decrypted by 2 of 3 guardians.
 //!
 //! Run: `cargo run --release --example tally_run -- [BALLOTS] [DIR]` (default 100000, a
 //! temporary directory). Prints each phase's time and the peak resident memory.
@@ -101,7 +101,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "  board accept (batches of 1000, fsync each batch): {accept:>10.2?}  ({:.0} ballots/s)",
         n as f64 / accept.as_secs_f64()
     );
-    println!("  tally from the board file (streamed, proofs re-checked): {tallied:>10.2?}  ({:.0} ballots/s)", n as f64 / tallied.as_secs_f64());
+    println!("  tally from the board file (streamed, counted ballots verified again): {tallied:>10.2?}  ({:.0} ballots/s)", n as f64 / tallied.as_secs_f64());
     println!("  threshold decryption (2 of 3): {decrypted:>10.2?}");
     println!(
         "  result: yes {}, no {}",

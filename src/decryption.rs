@@ -37,17 +37,18 @@ use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
-use sha2::{Digest, Sha512};
 
 use crate::ceremony::{
     CeremonyOutcome, GuardianIndex, GuardianKeyShare, CEREMONY_VERSION, MAX_GUARDIANS,
 };
-use crate::ciphertext::Ciphertext;
 use crate::dlog::DlogTable;
 use crate::errors::{DecodeError, DlogError, ProofError};
 use crate::group::{GroupElement, Reader};
-use crate::keys::{KeyPair, PublicKey};
-use crate::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof};
+use crate::keys::KeyPair;
+use crate::proofs::{BatchVerifier, ChaumPedersenProof, SchnorrProof};
+pub use crate::tally::EncryptedTally;
+#[cfg(test)]
+use crate::tally::{BoardBinding, TallyAccumulator};
 
 /// Transcript labels of decryption shares.
 pub mod labels {
@@ -148,248 +149,6 @@ impl core::fmt::Display for DecryptionError {
 }
 
 impl std::error::Error for DecryptionError {}
-
-/// Adds up ballots whose range proofs it has verified into an [`EncryptedTally`].
-///
-/// Crate-private: the only public way to a tally is [`crate::election::board::tally`], which
-/// applies the election's counting rule to a *closed* board and binds the tally to the board's
-/// head. (A public accumulator let anyone build a "tally" of one voter's ciphertexts and a
-/// known ballot, and have it decrypted.)
-pub(crate) struct TallyAccumulator {
-    public: PublicKey,
-    bounds: Vec<u64>,
-    sums: Vec<Ciphertext>,
-    ballots: u64,
-}
-
-impl TallyAccumulator {
-    /// A tally of ballots with one ciphertext per option, option `k` admitting `0..=bounds[k]`,
-    /// under the election key `public`.
-    pub(crate) fn new(public: &PublicKey, bounds: &[u64]) -> Self {
-        Self {
-            public: *public,
-            bounds: bounds.to_vec(),
-            sums: vec![Ciphertext::zero(); bounds.len()],
-            ballots: 0,
-        }
-    }
-
-    /// Verifies many ballots' range proofs in one batch (ballot `b`, option `k` under
-    /// `transcript(b, k)`) and adds every ballot whose proofs all hold.
-    ///
-    /// Returns the ballots that were not counted, by position, with the reason; a failing batch
-    /// is bisected down to the exact proofs, so one bad ballot does not hold up the others.
-    pub(crate) fn add_ballots<R, F>(
-        &mut self,
-        ballots: &[(&[Ciphertext], &[RangeProof])],
-        mut transcript: F,
-        rng: &mut R,
-    ) -> Vec<(usize, DecryptionError)>
-    where
-        R: RngCore + CryptoRng,
-        F: FnMut(usize, usize) -> Transcript,
-    {
-        let options = self.bounds.len();
-        let mut rejected: BTreeMap<usize, DecryptionError> = BTreeMap::new();
-        let mut batch = BatchVerifier::with_capacity(&mut *rng, ballots.len() * options, 8);
-        // Queue position -> (ballot, option).
-        let mut owners = Vec::with_capacity(ballots.len() * options);
-        for (b, (ciphertexts, proofs)) in ballots.iter().enumerate() {
-            if ciphertexts.len() != options || proofs.len() != options {
-                rejected.insert(
-                    b,
-                    DecryptionError::BallotShape {
-                        reason: "one ciphertext and one range proof per option are needed",
-                    },
-                );
-                continue;
-            }
-            for (k, ((ct, proof), bound)) in ciphertexts
-                .iter()
-                .zip(*proofs)
-                .zip(&self.bounds)
-                .enumerate()
-            {
-                match batch.queue_range(&mut transcript(b, k), proof, &self.public, ct, 0..=*bound)
-                {
-                    Ok(_) => owners.push((b, k)),
-                    Err(error) => {
-                        rejected
-                            .entry(b)
-                            .or_insert(DecryptionError::InvalidBallotProof { option: k, error });
-                    }
-                }
-            }
-        }
-        if let Err(failed) = batch.verify() {
-            for position in failed.culprits() {
-                if let Some((b, k)) = owners.get(position) {
-                    rejected
-                        .entry(*b)
-                        .or_insert(DecryptionError::InvalidBallotProof {
-                            option: *k,
-                            error: ProofError::Invalid {
-                                kind: crate::ProofKind::Range,
-                            },
-                        });
-                }
-            }
-        }
-        for (b, (ciphertexts, _)) in ballots.iter().enumerate() {
-            if rejected.contains_key(&b) {
-                continue;
-            }
-            for (sum, ct) in self.sums.iter_mut().zip(ciphertexts.iter()) {
-                *sum += ct;
-            }
-            self.ballots += 1;
-        }
-        rejected.into_iter().collect()
-    }
-
-    /// Adds a ballot whose range proofs the caller has *just* verified under this tally's key
-    /// and bounds (the verifier's path, which has checked the whole ballot in a batch).
-    /// Crate-private: every public path verifies.
-    pub(crate) fn add_verified_unchecked(&mut self, ciphertexts: &[Ciphertext]) -> bool {
-        if ciphertexts.len() != self.bounds.len() {
-            return false;
-        }
-        for (sum, ct) in self.sums.iter_mut().zip(ciphertexts) {
-            *sum += ct;
-        }
-        self.ballots += 1;
-        true
-    }
-
-    /// Adds another accumulator's ballots (one built in parallel under the same key and bounds).
-    /// Refuses (returns `false`, adds nothing) when the key or the bounds differ.
-    pub(crate) fn merge(&mut self, other: TallyAccumulator) -> bool {
-        if other.public != self.public || other.bounds != self.bounds {
-            return false;
-        }
-        for (sum, ct) in self.sums.iter_mut().zip(&other.sums) {
-            *sum += ct;
-        }
-        self.ballots += other.ballots;
-        true
-    }
-
-    /// The number of ballots counted so far.
-    pub(crate) fn ballots(&self) -> u64 {
-        self.ballots
-    }
-
-    /// Closes the tally of the closed board `binding` names.
-    pub(crate) fn finish(self, binding: BoardBinding) -> EncryptedTally {
-        let sums: Vec<Ciphertext> = self
-            .sums
-            .iter()
-            .map(|ct| match Ciphertext::from_bytes(&ct.to_bytes()) {
-                // Cache the encodings; an identity alpha (no ballots) keeps the computed form.
-                Ok(encoded) => encoded,
-                Err(_) => *ct,
-            })
-            .collect();
-        let mut h = Sha512::new();
-        h.update(b"evote/tally/v2");
-        h.update(self.public.as_bytes());
-        h.update(binding.election);
-        h.update(binding.board_head);
-        h.update(self.ballots.to_le_bytes());
-        h.update((self.bounds.len() as u64).to_le_bytes());
-        for (bound, sum) in self.bounds.iter().zip(&sums) {
-            h.update(bound.to_le_bytes());
-            h.update(sum.to_bytes());
-        }
-        EncryptedTally {
-            public: self.public,
-            election: binding.election,
-            board_head: binding.board_head,
-            bounds: self.bounds,
-            sums,
-            ballots: self.ballots,
-            digest: h.finalize().into(),
-        }
-    }
-}
-
-/// Which closed board a tally counts: the election hash and the board's head after its close
-/// entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct BoardBinding {
-    pub(crate) election: [u8; 64],
-    pub(crate) board_head: [u8; 64],
-}
-
-/// The per-option sums of the ballots a closed board counts, bound to that board. Built only
-/// by [`crate::election::board::tally`] (and by the verifier, from the same ballots).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EncryptedTally {
-    public: PublicKey,
-    election: [u8; 64],
-    board_head: [u8; 64],
-    bounds: Vec<u64>,
-    sums: Vec<Ciphertext>,
-    ballots: u64,
-    digest: [u8; 64],
-}
-
-impl EncryptedTally {
-    /// The election key the ballots were encrypted under.
-    pub fn public_key(&self) -> &PublicKey {
-        &self.public
-    }
-
-    /// The hash of the election whose board this tally counts.
-    pub fn election(&self) -> &[u8; 64] {
-        &self.election
-    }
-
-    /// The head of the closed board (after its close entry) whose counted ballots this is.
-    pub fn board_head(&self) -> &[u8; 64] {
-        &self.board_head
-    }
-
-    /// The per-option sums.
-    pub fn sums(&self) -> &[Ciphertext] {
-        &self.sums
-    }
-
-    /// The number of ballots counted.
-    pub fn ballots(&self) -> u64 {
-        self.ballots
-    }
-
-    /// Each option's largest possible count: `ballots·R_k`.
-    pub fn count_bounds(&self) -> impl Iterator<Item = u64> + '_ {
-        self.bounds.iter().map(|r| r.saturating_mul(self.ballots))
-    }
-
-    /// The canonical encoding, for the election record: `version (1) ‖ kind 49 ‖ enc(K) ‖
-    /// H_E (64) ‖ board head (64) ‖ LE64(ballots) ‖ LE32(options)`, then per option
-    /// `LE64(R_k) ‖ enc(A_k) ‖ enc(B_k)`.
-    /// (There is no decoder: a tally is recomputed from ballots, never read back for decryption;
-    /// a verifier compares its recomputed tally's bytes with the record's.)
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![CEREMONY_VERSION, 49];
-        out.extend_from_slice(self.public.as_bytes());
-        out.extend_from_slice(&self.election);
-        out.extend_from_slice(&self.board_head);
-        out.extend_from_slice(&self.ballots.to_le_bytes());
-        out.extend_from_slice(&(self.bounds.len() as u32).to_le_bytes());
-        for (bound, sum) in self.bounds.iter().zip(&self.sums) {
-            out.extend_from_slice(&bound.to_le_bytes());
-            out.extend_from_slice(&sum.to_bytes());
-        }
-        out
-    }
-
-    /// SHA-512 over the key, the election, the board head, the ballot count, the bounds and the
-    /// sums: what decryption shares are bound to.
-    pub fn digest(&self) -> &[u8; 64] {
-        &self.digest
-    }
-}
 
 fn share_transcript(
     context: &[u8; 64],
@@ -998,7 +757,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use crate::ceremony::CeremonyParams;
+    use crate::ciphertext::Ciphertext;
     use crate::keys::EncryptionKey;
+    use crate::keys::PublicKey;
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
@@ -1099,62 +860,6 @@ mod tests {
         );
         let off = GroupElement::from_point(share.point + GroupElement::basepoint().point);
         assert!(!ok(&context, &tally, g1, 0, pk, &base, &off), "share");
-    }
-
-    fn ballot_transcript(ballot: u64, option: usize) -> Transcript {
-        let mut t = Transcript::new(b"evote-test-tally");
-        t.append_u64(b"ballot", ballot);
-        t.append_u64(b"option", option as u64);
-        t
-    }
-
-    /// The accumulator adds a ballot only when every option's proof holds under its own
-    /// transcript and bound; a failing batch is bisected so only the bad ballots are left out.
-    #[test]
-    fn the_accumulator_counts_only_verified_ballots() {
-        let mut rng = ChaCha20Rng::seed_from_u64(17);
-        let pair = KeyPair::generate(&mut rng);
-        let key = EncryptionKey::new(pair.public());
-        let bounds = [1u64, 2];
-        let ballots: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> = (0..50u64)
-            .map(|b| {
-                (0..2)
-                    .map(|k| {
-                        let v = (b + k as u64) % (bounds[k] + 1);
-                        let (ct, _, p) = RangeProof::encrypt_and_prove(
-                            &mut ballot_transcript(b, k),
-                            &key,
-                            v,
-                            0..=bounds[k],
-                            &mut rng,
-                        )
-                        .unwrap();
-                        (ct, p)
-                    })
-                    .unzip()
-            })
-            .collect();
-        let mut tampered = ballots.clone();
-        tampered[7].0[1] = tampered[8].0[1]; // a ciphertext copied under another ballot's proof
-        tampered[31].1.swap(0, 1); // proofs swapped between options
-        tampered[40].1.pop(); // a missing option
-        let refs: Vec<(&[Ciphertext], &[RangeProof])> = tampered
-            .iter()
-            .map(|(c, p)| (c.as_slice(), p.as_slice()))
-            .collect();
-        let mut acc = TallyAccumulator::new(pair.public(), &bounds);
-        // Ballot 12 checked under ballot 13's transcript (another ballot id).
-        let rejected = acc.add_ballots(
-            &refs,
-            |b, k| ballot_transcript(if b == 12 { 13 } else { b as u64 }, k),
-            &mut rng,
-        );
-        assert_eq!(
-            rejected.iter().map(|(b, _)| *b).collect::<Vec<_>>(),
-            vec![7, 12, 31, 40]
-        );
-        assert!(matches!(rejected[3].1, DecryptionError::BallotShape { .. }));
-        assert_eq!(acc.ballots(), 46);
     }
 
     #[test]

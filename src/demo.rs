@@ -206,7 +206,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
 
     let encrypted = tally(&board_path, &context, rng)?;
     lap(
-        "tally (streamed from the board, proofs re-checked)",
+        "tally (streamed from the board, counted ballots verified again)",
         &mut timings,
     );
 

@@ -24,6 +24,7 @@ pub mod errors;
 pub mod group;
 pub mod keys;
 pub mod proofs;
+pub mod tally;
 pub mod transcript;
 pub mod verify;
 

@@ -35,6 +35,21 @@ fn tally(
     common::board_tally(outcome, bounds, votes, seed)
 }
 
+/// Every guardian's share of `tally`, told the tally's own head as the published one.
+fn all_shares(
+    keys: &mut [GuardianKeyShare],
+    outcome: &CeremonyOutcome,
+    tally: &EncryptedTally,
+    rng: &mut ChaCha20Rng,
+) -> Vec<CandidateShare> {
+    keys.iter_mut()
+        .map(|k| {
+            k.decrypt_tally(outcome, tally, tally.board_head(), 2, rng)
+                .unwrap()
+        })
+        .collect()
+}
+
 fn subsets(n: usize, size: usize) -> Vec<Vec<usize>> {
     (0u32..1 << n)
         .filter(|m| m.count_ones() as usize == size)
@@ -111,13 +126,7 @@ fn bad_and_replayed_shares_are_named_and_the_rest_completes() {
     let tally1 = tally(&outcome, &[1, 1], &votes, 3);
     let tally2 = tally(&outcome, &[1, 1], &votes[..3], 4);
     let mut rng = ChaCha20Rng::seed_from_u64(5);
-    let shares: Vec<CandidateShare> = keys
-        .iter_mut()
-        .map(|k| {
-            k.decrypt_tally(&outcome, &tally1, tally1.board_head(), 2, &mut rng)
-                .unwrap()
-        })
-        .collect();
+    let shares = all_shares(&mut keys, &outcome, &tally1, &mut rng);
 
     // Guardian 1's share replayed from another tally; guardian 2's share with a flipped proof
     // byte; guardian 3's share presented as guardian 4's. None of the three is signed by the
@@ -194,13 +203,7 @@ fn tampered_copies_of_honest_shares_neither_suppress_nor_blame_them() {
     let (outcome, mut keys) = ceremony(2, 3, 78);
     let tally = tally(&outcome, &[1, 1], &[vec![1, 0], vec![1, 1], vec![0, 1]], 5);
     let mut rng = ChaCha20Rng::seed_from_u64(6);
-    let shares: Vec<CandidateShare> = keys
-        .iter_mut()
-        .map(|k| {
-            k.decrypt_tally(&outcome, &tally, tally.board_head(), 2, &mut rng)
-                .unwrap()
-        })
-        .collect();
+    let shares = all_shares(&mut keys, &outcome, &tally, &mut rng);
     let mut submitted = shares.clone();
     for honest in &shares[..2] {
         let mut bytes = honest.to_bytes();
@@ -228,13 +231,7 @@ fn a_guardian_is_blamed_only_for_what_it_signed() {
     let (outcome, mut keys) = ceremony(2, 3, 79);
     let tally = tally(&outcome, &[1], &[vec![1], vec![1]], 7);
     let mut rng = ChaCha20Rng::seed_from_u64(8);
-    let shares: Vec<CandidateShare> = keys
-        .iter_mut()
-        .map(|k| {
-            k.decrypt_tally(&outcome, &tally, tally.board_head(), 2, &mut rng)
-                .unwrap()
-        })
-        .collect();
+    let shares = all_shares(&mut keys, &outcome, &tally, &mut rng);
     let bytes = shares[0].to_bytes();
     let mut unsigned = bytes[..bytes.len() - 64].to_vec();
     unsigned[74 + 32 + 64] ^= 1; // a wrong response in the proof of option 0

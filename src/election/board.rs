@@ -18,23 +18,19 @@
 //! returns to its last complete entry; a complete entry whose hash does not chain is corruption,
 //! reported and never repaired silently.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use rand_chacha::ChaCha20Rng;
-use rand_core::{CryptoRng, RngCore, SeedableRng};
+use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 
 use super::ballot::{Ballot, BallotError, VerifiedBallot};
 use super::context::ElectionContext;
 use super::manifest::RevotePolicy;
-use crate::ciphertext::Ciphertext;
-use crate::decryption::{BoardBinding, EncryptedTally, TallyAccumulator};
 use crate::keys::PublicKey;
-use crate::proofs::RangeProof;
 
 const MAGIC: &[u8; 11] = b"EVOTE-BOARD";
 const BOARD_VERSION: u8 = 1;
@@ -821,148 +817,4 @@ fn check_len(context: &ElectionContext, bytes: &[u8]) -> Result<(), BoardError> 
     }
 }
 
-/// Tallies a *closed* board file under the election's counting rule, streaming: a first pass
-/// checks the chain to the close entry and finds each credential's last ballot (the only one
-/// under `refused`), a second pass adds the counted ballots, re-checking their range proofs in
-/// batches of 256 ballots, eight batches at a time on all cores. Memory holds those batches and
-/// one entry number per credential, not the ballots.
-///
-/// The tally is bound to the election and to the board's head after its close entry: a
-/// guardian decrypts it only if that head is the one published at the close, and its shares
-/// verify for no other tally (docs/ceremony.md). This is the only way to an [`EncryptedTally`].
-///
-/// # Errors
-/// [`BoardError::NotClosed`] before the close; [`BoardError`] for a broken file, a second
-/// reading that differs from the first, or a counted ballot that no longer verifies.
-pub fn tally<R: RngCore + CryptoRng>(
-    path: &Path,
-    context: &ElectionContext,
-    rng: &mut R,
-) -> Result<EncryptedTally, BoardError> {
-    const CHUNK: usize = 256;
-    let mut last: HashMap<[u8; 32], u64> = HashMap::new();
-    let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
-    if reader.election() != context.hash() {
-        return Err(BoardError::WrongBoard {
-            reason: "the board belongs to another election",
-        });
-    }
-    let mut closed = false;
-    while let Some(entry) = reader.next_checked()? {
-        match entry {
-            Entry::Ballot { number, bytes, .. } => {
-                // Only the credential is needed here; counted ballots are decoded in full below.
-                let credential =
-                    super::ballot::peek_credential(&bytes).ok_or(BoardError::Corrupt {
-                        entry: number,
-                        reason: "the ballot does not decode",
-                    })?;
-                last.insert(credential, number);
-            }
-            Entry::Close { .. } => closed = true,
-        }
-    }
-    if !closed {
-        return Err(BoardError::NotClosed);
-    }
-    let binding = BoardBinding {
-        election: *context.hash(),
-        board_head: *reader.head(),
-    };
-    let counted: HashSet<u64> = last.into_values().collect();
-    let bounds = option_bounds(context);
-    let mut accumulator = TallyAccumulator::new(context.public_key(), &bounds);
-    let mut reader = BoardReader::new(BufReader::new(File::open(path)?))?;
-    let positions = option_positions(context);
-    // Checks one chunk's range proofs in one batch, into an accumulator of its own.
-    let check_chunk = |raw: &[(u64, Vec<u8>)], seed: [u8; 32]| {
-        let mut chunk: Vec<(u64, Ballot)> = Vec::with_capacity(raw.len());
-        for (number, bytes) in raw {
-            chunk.push((
-                *number,
-                Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?,
-            ));
-        }
-        let mut partial = TallyAccumulator::new(context.public_key(), &bounds);
-        let flat: Vec<(Vec<Ciphertext>, Vec<RangeProof>)> =
-            chunk.iter().map(|(_, b)| b.flattened()).collect();
-        let refs: Vec<(&[Ciphertext], &[RangeProof])> = flat
-            .iter()
-            .map(|(c, p)| (c.as_slice(), p.as_slice()))
-            .collect();
-        let rejected = partial.add_ballots(
-            &refs,
-            |b, k| match (chunk.get(b), positions.get(k)) {
-                (Some((_, ballot)), Some((c, o))) => {
-                    context.option_transcript(ballot.id(), ballot.credential(), *c, *o)
-                }
-                _ => merlin::Transcript::new(b"evote/unreachable"),
-            },
-            &mut ChaCha20Rng::from_seed(seed),
-        );
-        match rejected.first() {
-            Some((b, _)) => Err(BoardError::Corrupt {
-                entry: chunk.get(*b).map(|(n, _)| *n).unwrap_or(0),
-                reason: "a counted ballot's range proof does not verify",
-            }),
-            None => Ok(partial),
-        }
-    };
-    // Chunks of a batch run on all cores; partial sums are merged in order.
-    let mut flush = |pending: &mut Vec<(u64, Vec<u8>)>, accumulator: &mut TallyAccumulator| {
-        let seeds: Vec<[u8; 32]> = (0..pending.len().div_ceil(CHUNK))
-            .map(|_| {
-                let mut seed = [0u8; 32];
-                rng.fill_bytes(&mut seed);
-                seed
-            })
-            .collect();
-        let partials: Vec<Result<TallyAccumulator, BoardError>> = pending
-            .par_chunks(CHUNK)
-            .zip(seeds)
-            .map(|(chunk, seed)| check_chunk(chunk, seed))
-            .collect();
-        pending.clear();
-        for partial in partials {
-            if !accumulator.merge(partial?) {
-                return Err(BoardError::Corrupt {
-                    entry: 0,
-                    reason: "a partial tally does not fit the election",
-                });
-            }
-        }
-        Ok(())
-    };
-    // Raw bytes: decoding (the larger part of the work) happens in the parallel chunks.
-    let mut pending: Vec<(u64, Vec<u8>)> = Vec::with_capacity(CHUNK * 8);
-    while let Some(entry) = reader.next_checked()? {
-        if let Entry::Ballot { number, bytes, .. } = entry {
-            if counted.contains(&number) {
-                pending.push((number, bytes));
-                if pending.len() == CHUNK * 8 {
-                    flush(&mut pending, &mut accumulator)?;
-                }
-            }
-        }
-    }
-    flush(&mut pending, &mut accumulator)?;
-    // The second reading must be the board of the first (a file rewritten in between is not).
-    if *reader.head() != binding.board_head {
-        return Err(BoardError::Corrupt {
-            entry: 0,
-            reason: "the board changed while it was being tallied",
-        });
-    }
-    Ok(accumulator.finish(binding))
-}
-
-/// `(contest, option)` of every flattened option index.
-pub(crate) fn option_positions(context: &ElectionContext) -> Vec<(usize, usize)> {
-    context
-        .manifest()
-        .contests
-        .iter()
-        .enumerate()
-        .flat_map(|(c, contest)| (0..contest.options.len()).map(move |o| (c, o)))
-        .collect()
-}
+pub use crate::tally::tally;

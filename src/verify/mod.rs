@@ -20,16 +20,17 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::ceremony::adjudicate;
-use crate::decryption::{combine, TallyAccumulator};
-use crate::election::ballot::{peek_credential, tracker_of, Ballot, BallotError};
+use crate::decryption::combine;
+use crate::election::ballot::{peek_credential, tracker_of, Ballot, BallotError, VerifiedBallot};
 use crate::election::board::{alpha_keys, option_bounds, Entry};
 use crate::election::manifest::RevotePolicy;
 use crate::election::record::{file_hash, files, to_hex, Record, RecordError};
 use crate::election::{ElectionContext, ElectionResults};
+use crate::tally::{BoardBinding, TallyAccumulator};
 
 /// One board entry after decoding and verification: its number, its tracker and the ballot (or
 /// why it was refused).
-type Judged = (u64, [u8; 64], Result<Ballot, BallotError>);
+type Judged = (u64, [u8; 64], Result<VerifiedBallot, BallotError>);
 
 mod spill;
 use spill::{Key, SpillSorter};
@@ -536,13 +537,13 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     let verified = Ballot::verify_batch(decoded, &context, &mut chunk_rng);
                     for (slot, verdict) in slots.into_iter().zip(verified) {
                         if let Some(entry) = out.get_mut(slot) {
-                            entry.2 = verdict.map(|v| v.ballot().clone());
+                            entry.2 = verdict;
                         }
                     }
                     out
                 })
                 .collect();
-            let mut counted_batch: Vec<(u64, Ballot)> = Vec::new();
+            let mut counted_batch: Vec<(u64, VerifiedBallot)> = Vec::new();
             for (number, tracker, verdict) in verdicts.into_iter().flatten() {
                 ballots_seen += 1;
                 b.objects("V8", 1);
@@ -554,13 +555,14 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                 });
                 match verdict {
                     Err(e) => b.fail("V8", format!("entry {number}"), e.to_string()),
-                    Ok(ballot) => {
+                    Ok(verified) => {
+                        let ballot = verified.ballot();
                         push(Key {
                             kind: BALLOT_ID,
                             value: ballot.scoped_id(),
                             entry: number,
                         });
-                        for alpha in alpha_keys(&ballot) {
+                        for alpha in alpha_keys(ballot) {
                             push(Key {
                                 kind: CIPHERTEXT,
                                 value: prefix32(&alpha),
@@ -568,14 +570,14 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                             });
                         }
                         if counted_entries.contains(number) {
-                            counted_batch.push((number, ballot));
+                            counted_batch.push((number, verified));
                         }
                     }
                 }
             }
-            // Counted ballots go into the tally: V8 has just verified every proof of them.
+            // Counted ballots go into the tally: V8 has just verified them.
             for (_, ballot) in &counted_batch {
-                if !accumulator.add_verified_unchecked(&ballot.flattened().0) {
+                if !accumulator.add(ballot) {
                     tally_ok = false;
                 }
             }
@@ -677,7 +679,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
 
     // V12: the tally.
     let counted = accumulator.ballots();
-    let tally = accumulator.finish(crate::decryption::BoardBinding {
+    let tally = accumulator.finish(BoardBinding {
         election: *context.hash(),
         board_head: recomputed_head,
     });
