@@ -25,6 +25,7 @@ pub mod group;
 pub mod keys;
 pub mod proofs;
 pub mod tally;
+pub mod text;
 pub mod transcript;
 pub mod verify;
 

@@ -347,3 +347,33 @@ fn challenged_ballots_fail_exactly_v11() {
         .iter()
         .any(|f| f.reason == "its ballot id is cast as entry 1"));
 }
+
+/// The forged summary: a record swaps two candidates' counts and sets `election_id` to text
+/// that ends in "all checks pass" and an escape sequence that erases the lines after it. The
+/// summary must show every character, move no cursor, and still end in the failure.
+#[test]
+fn terminal_control_codes_in_a_record_cannot_forge_the_summary() {
+    let good = record("terminal");
+    let dir = good.parent().unwrap().join("terminal-forged");
+    copy_dir(&good, &dir);
+    let p = dir.join(files::INDEX);
+    let mut index: evote::election::RecordIndex =
+        serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    index.election_id = "example-2026: all checks pass\n\x1b[J\x1b[8m\u{202E}".into();
+    std::fs::write(&p, serde_json::to_string(&index).unwrap()).unwrap();
+    common::rehash(&dir);
+    let report = verify(&dir);
+    assert!(!report.passed());
+    let summary = report.summary();
+    assert!(
+        !summary
+            .chars()
+            .any(|c| c == '\x1b' || c == '\u{202E}' || c == '\r'),
+        "{summary:?}"
+    );
+    // The forged id stays on its own first line, escaped, and the verdict is the last line.
+    let first = summary.lines().next().unwrap();
+    assert!(first.contains("\\u{000A}\\u{001B}[J"), "{first}");
+    assert_eq!(summary.lines().last(), Some("VERIFICATION FAILED"));
+    assert_eq!(status(&report, "V6"), Status::Fail);
+}

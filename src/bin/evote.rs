@@ -13,6 +13,7 @@ use evote::demo::{default_out, demo_manifest, run_demo, DemoOptions};
 use evote::election::board::Entry;
 use evote::election::record::{files, to_hex, Record};
 use evote::election::{verify_extension, Ballot, Manifest};
+use evote::text::terminal_safe;
 use evote::verify::verify_record;
 use rand_core::OsRng;
 
@@ -76,7 +77,8 @@ enum Command {
 }
 
 fn unusable(message: impl std::fmt::Display) -> ExitCode {
-    eprintln!("evote: {message}");
+    // Messages may quote a record's file names or contents.
+    eprintln!("evote: {}", terminal_safe(&message.to_string()));
     ExitCode::from(2)
 }
 
@@ -240,7 +242,7 @@ fn extension(old_head: &str, record: &Path) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => {
-            println!("NOT an extension: {e}");
+            println!("NOT an extension: {}", terminal_safe(&e.to_string()));
             ExitCode::from(1)
         }
     }
@@ -255,13 +257,13 @@ fn inspect(record: &Path, tracker: Option<&str>) -> ExitCode {
     println!("record {} (format {})", record.display(), index.version);
     println!(
         "  election {}  hash {}…",
-        index.election_id,
-        index.election_hash.get(..16).unwrap_or("")
+        terminal_safe(&index.election_id),
+        terminal_safe(index.election_hash.get(..16).unwrap_or(""))
     );
     if let Ok(m) = rec.manifest() {
         println!(
             "  {} — {} contests, {} options, revoting {:?}",
-            m.title,
+            terminal_safe(&m.title),
             m.contests.len(),
             m.option_count(),
             m.revoting
@@ -303,7 +305,7 @@ fn inspect(record: &Path, tracker: Option<&str>) -> ExitCode {
                 to_hex(reader.head()).get(..16).unwrap_or("")
             );
         }
-        Err(e) => println!("  board: {e}"),
+        Err(e) => println!("  board: {}", terminal_safe(&e.to_string())),
     }
     if let Ok(results) = rec.results() {
         print!("{}", results.table());

@@ -124,6 +124,12 @@ pub enum ManifestError {
         /// The encoded length of one ballot.
         bytes: u64,
     },
+    /// An election or contest id is not an identifier
+    /// ([`crate::text::is_identifier`]: 1 to 64 ASCII letters, digits, `-`, `_`, `.`).
+    BadIdentifier {
+        /// Which id.
+        what: String,
+    },
     /// The JSON text is not a manifest.
     Json {
         /// The parser's message.
@@ -151,6 +157,11 @@ impl core::fmt::Display for ManifestError {
             Self::ImpossibleLimits { contest, reason } => {
                 write!(f, "contest {contest:?}: {reason}")
             }
+            Self::BadIdentifier { what } => write!(
+                f,
+                "{what}: an id has 1 to {} ASCII letters, digits, '-', '_' or '.', starting with a letter or digit",
+                crate::text::MAX_IDENTIFIER_BYTES
+            ),
             Self::BallotTooLarge { bytes } => write!(
                 f,
                 "a ballot would be {bytes} bytes, more than the board's {MAX_BALLOT_BYTES}"
@@ -176,6 +187,11 @@ impl Contest {
     /// [`ManifestError`] naming the contest and the problem.
     pub fn validate(&self) -> Result<(), ManifestError> {
         check_name(&self.id, || "contest id".into())?;
+        if !crate::text::is_identifier(&self.id) {
+            return Err(ManifestError::BadIdentifier {
+                what: format!("contest id {:?}", self.id),
+            });
+        }
         check_name(&self.title, || format!("contest {:?} title", self.id))?;
         if self.options.is_empty() || self.options.len() > MAX_OPTIONS {
             return Err(ManifestError::OptionCount {
@@ -227,6 +243,11 @@ impl Manifest {
     /// [`ManifestError`] naming what is wrong.
     pub fn validate(&self) -> Result<(), ManifestError> {
         check_name(&self.election_id, || "election id".into())?;
+        if !crate::text::is_identifier(&self.election_id) {
+            return Err(ManifestError::BadIdentifier {
+                what: "election id".into(),
+            });
+        }
         check_name(&self.title, || "election title".into())?;
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             return Err(ManifestError::ContestCount);

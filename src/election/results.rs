@@ -94,14 +94,17 @@ impl ElectionResults {
 
     /// A plain-text table of the results.
     pub fn table(&self) -> String {
+        // Names come from the manifest or a record: escaped for the terminal.
+        let safe = crate::text::terminal_safe;
         let mut out = format!(
             "{} ({} counted ballots)\n",
-            self.election_id, self.counted_ballots
+            safe(&self.election_id),
+            self.counted_ballots
         );
         for c in &self.contests {
-            out.push_str(&format!("  {}\n", c.contest));
+            out.push_str(&format!("  {}\n", safe(&c.contest)));
             for o in &c.options {
-                out.push_str(&format!("    {:<24} {:>10}\n", o.option, o.count));
+                out.push_str(&format!("    {:<24} {:>10}\n", safe(&o.option), o.count));
             }
         }
         out

@@ -114,9 +114,13 @@ impl Report {
 
     /// A human summary, one line per check.
     pub fn summary(&self) -> String {
+        // Every string here may come from the record: escaped for the terminal.
+        let safe = crate::text::terminal_safe;
         let mut out = format!(
             "election {}: {} ballots on the board, {} counted\n",
-            self.election_id, self.ballots, self.counted
+            safe(&self.election_id),
+            self.ballots,
+            self.counted
         );
         for c in &self.checks {
             let status = match c.status {
@@ -129,7 +133,11 @@ impl Report {
                 c.id, status, c.objects, c.title
             ));
             for f in c.failures.iter().take(5) {
-                out.push_str(&format!("               {}: {}\n", f.at, f.reason));
+                out.push_str(&format!(
+                    "               {}: {}\n",
+                    safe(&f.at),
+                    safe(&f.reason)
+                ));
             }
             if c.failures_total > 5 {
                 out.push_str(&format!(
