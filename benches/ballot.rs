@@ -85,18 +85,27 @@ fn ballots(c: &mut Criterion) {
         let mut g = c.benchmark_group(format!("ballot {name}"));
         g.sample_size(20);
         g.bench_function("encrypt + prove + sign", |b| {
-            b.iter(|| Ballot::encrypt(&ctx, &voters[0], &selections, &mut rng))
+            b.iter(|| Ballot::encrypt_and_cast(&ctx, &voters[0], &selections, &mut rng))
         });
-        let (ballot, _) = expect(Ballot::encrypt(&ctx, &voters[0], &selections, &mut rng));
+        let ballot = expect(Ballot::encrypt_and_cast(
+            &ctx,
+            &voters[0],
+            &selections,
+            &mut rng,
+        ));
         let bytes = ballot.to_bytes();
         g.bench_function("decode + verify one", |b| {
             b.iter(|| expect(Ballot::from_bytes(&bytes)).verify(&ctx, &mut rng))
         });
         let many: Vec<Vec<u8>> = (0..200)
             .map(|i| {
-                expect(Ballot::encrypt(&ctx, &voters[i], &selections, &mut rng))
-                    .0
-                    .to_bytes()
+                expect(Ballot::encrypt_and_cast(
+                    &ctx,
+                    &voters[i],
+                    &selections,
+                    &mut rng,
+                ))
+                .to_bytes()
             })
             .collect();
         g.throughput(Throughput::Elements(many.len() as u64));
@@ -119,9 +128,13 @@ fn board(c: &mut Criterion) {
     let selections = choice(&shape);
     let ballots: Vec<Vec<u8>> = (0..100)
         .map(|i| {
-            expect(Ballot::encrypt(&ctx, &voters[i], &selections, &mut rng))
-                .0
-                .to_bytes()
+            expect(Ballot::encrypt_and_cast(
+                &ctx,
+                &voters[i],
+                &selections,
+                &mut rng,
+            ))
+            .to_bytes()
         })
         .collect();
     let dir = std::env::temp_dir().join(format!("evote-bench-board-{}", std::process::id()));
@@ -131,13 +144,14 @@ fn board(c: &mut Criterion) {
     g.measurement_time(Duration::from_secs(8));
     g.throughput(Throughput::Elements(ballots.len() as u64));
     let mut n = 0u64;
+    let key = evote::election::BallotBoxKey::generate(&mut rng);
     g.bench_function("accept 100 ballots (verify, fsync each)", |b| {
         b.iter_batched(
             || {
                 n += 1;
                 let path = dir.join(format!("board-{n}.bin"));
                 let _ = std::fs::remove_file(&path);
-                expect(BallotBoard::create(&path, &ctx))
+                expect(BallotBoard::create(&path, &ctx, key.clone()))
             },
             |mut board| {
                 for bytes in &ballots {

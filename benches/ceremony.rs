@@ -155,10 +155,14 @@ fn tally_of(outcome: &CeremonyOutcome, options: usize, ballots: u64) -> Encrypte
     let context = expect(ElectionContext::new(manifest, outcome.clone(), list));
     let path = std::env::temp_dir().join(format!("evote-bench-tally-{}.bin", std::process::id()));
     let _ = std::fs::remove_file(&path);
-    let mut board = expect(BallotBoard::create(&path, &context));
+    let mut board = expect(BallotBoard::create(
+        &path,
+        &context,
+        evote::election::BallotBoxKey::generate(&mut r),
+    ));
     for (b, voter) in voters.iter().enumerate() {
         let choices: Vec<Vec<u64>> = (0..options).map(|k| vec![((b + k) % 2) as u64]).collect();
-        let (ballot, _) = expect(Ballot::encrypt(&context, voter, &choices, &mut r));
+        let ballot = expect(Ballot::encrypt_and_cast(&context, voter, &choices, &mut r));
         expect(board.append(&context, &ballot.to_bytes(), &mut r));
     }
     expect(board.close());

@@ -92,7 +92,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for v in voters.iter().take(200) {
         let c = choices(&mut rng);
         let start = Instant::now();
-        let (ballot, _) = Ballot::encrypt(&context, v, &c, &mut rng)?;
+        let ballot = Ballot::encrypt_and_cast(&context, v, &c, &mut rng)?;
         times.push(start.elapsed());
         size = ballot.to_bytes().len();
     }
@@ -112,7 +112,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|(v, s)| {
             let mut r = ChaCha20Rng::seed_from_u64(s);
             let c = choices(&mut r);
-            Ballot::encrypt(&context, v, &c, &mut r).map(|(b, _)| b.to_bytes())
+            Ballot::encrypt_and_cast(&context, v, &c, &mut r).map(|b| b.to_bytes())
         })
         .collect::<Result<_, _>>()?;
 
@@ -137,7 +137,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = dir.join("board.bin");
     let _ = std::fs::remove_file(&path);
     let before = resident();
-    let mut board = BallotBoard::create(&path, &context)?;
+    let mut board = BallotBoard::create(
+        &path,
+        &context,
+        evote::election::BallotBoxKey::generate(&mut rng),
+    )?;
     let start = Instant::now();
     for chunk in ballots.chunks(1000) {
         for r in board.append_many(&context, chunk, &mut rng)? {

@@ -95,7 +95,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for credential in &credentials {
         let vote = u64::from(rng.next_u32() % 2);
         expected_yes += vote;
-        let (ballot, _secret) = Ballot::encrypt(&context, credential, &[vec![vote]], &mut rng)?;
+        let ballot = Ballot::encrypt_and_cast(&context, credential, &[vec![vote]], &mut rng)?;
         ballots.push(ballot.to_bytes());
     }
     let cast = start.elapsed();
@@ -106,7 +106,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let dir = std::env::temp_dir().join(format!("evote-quickstart-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let board_path = dir.join("board.bin");
-    let mut board = BallotBoard::create(&board_path, &context)?;
+    let mut board = BallotBoard::create(
+        &board_path,
+        &context,
+        evote::election::BallotBoxKey::generate(&mut rng),
+    )?;
     for chunk in ballots.chunks(500) {
         for receipt in board.append_many(&context, chunk, &mut rng)? {
             receipt?;

@@ -47,7 +47,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let path = dir.join("board.bin");
     let _ = std::fs::remove_file(&path);
-    let mut board = BallotBoard::create(&path, &context)?;
+    let mut board = BallotBoard::create(
+        &path,
+        &context,
+        evote::election::BallotBoxKey::generate(&mut rng),
+    )?;
     let (mut encrypt, mut accept) = (std::time::Duration::ZERO, std::time::Duration::ZERO);
     let mut yes = 0u64;
     for chunk in voters.chunks(1000) {
@@ -57,8 +61,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .map(|v| {
                 let choice = u64::from(rng.next_u32() % 2);
                 yes += choice;
-                Ballot::encrypt(&context, v, &[vec![choice, 1 - choice]], &mut rng)
-                    .map(|(b, _)| b.to_bytes())
+                Ballot::encrypt_and_cast(&context, v, &[vec![choice, 1 - choice]], &mut rng)
+                    .map(|b| b.to_bytes())
             })
             .collect::<Result<_, _>>()?;
         encrypt += start.elapsed();

@@ -13,8 +13,8 @@ use crate::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare}
 use crate::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use crate::election::board::tally;
 use crate::election::{
-    write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
-    RecordParts,
+    write_record, BallotBoard, BallotBoxKey, CredentialList, ElectionContext, ElectionResults,
+    Manifest, PendingBallot, RecordParts,
 };
 
 /// What to simulate.
@@ -143,7 +143,8 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             s
         })
         .collect();
-    type Cast = (usize, Vec<Vec<u64>>, Vec<u8>, Option<(Ballot, [u8; 32])>);
+    // (voter, selections, cast ballot, challenged ballot made first if any)
+    type Cast = (usize, Vec<Vec<u64>>, Vec<u8>, Option<Vec<u8>>);
     let cast: Vec<Result<Vec<Cast>, DemoError>> = order
         .par_chunks(256)
         .zip(seeds.par_iter())
@@ -154,14 +155,15 @@ pub fn run_demo<R: RngCore + CryptoRng>(
                 .map(|&v| {
                     let credential = credentials.get(v).ok_or("voter index")?;
                     let choice = random_selections(context.manifest(), &mut r);
+                    let public = credential.public();
                     let challenged = if r.next_u32() % 100 == 0 {
-                        let (probe, secret) =
-                            Ballot::encrypt(&context, credential, &choice, &mut r)?;
-                        Some((probe, secret.expose_seed()))
+                        let probe = PendingBallot::encrypt(&context, public, &choice, &mut r)?;
+                        Some(probe.challenge(credential, &mut r)?.to_bytes())
                     } else {
                         None
                     };
-                    let (ballot, _) = Ballot::encrypt(&context, credential, &choice, &mut r)?;
+                    let ballot = PendingBallot::encrypt(&context, public, &choice, &mut r)?
+                        .cast(credential, &mut r)?;
                     Ok((v, choice, ballot.to_bytes(), challenged))
                 })
                 .collect()
@@ -179,12 +181,23 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     std::fs::create_dir_all(&options.out)?;
     let board_path = options.out.join("server-board.bin");
     let _ = std::fs::remove_file(&board_path);
-    let mut board = BallotBoard::create(&board_path, &context)?;
+    let mut board = BallotBoard::create(&board_path, &context, BallotBoxKey::generate(rng))?;
     let mut last_choice: Vec<Option<Vec<Vec<u64>>>> = vec![None; options.voters];
-    let mut challenged = Vec::new();
+    let mut challenged = 0;
     for chunk in ballots.chunks(1000) {
+        // A voter's challenge reaches the board before the ballot the voter then casts; the
+        // voter compares what the device encrypted with what they chose.
+        for (_, choice, _, probe) in chunk {
+            if let Some(bytes) = probe {
+                let (_, opened) = board.challenge(&context, bytes, rng)?;
+                if opened.selections() != choice.as_slice() {
+                    return Err("a challenged ballot does not open to the voter's choice".into());
+                }
+                challenged += 1;
+            }
+        }
         let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, _, b, _)| b.clone()).collect();
-        for (result, (v, choice, _, probe)) in board
+        for (result, (v, choice, _, _)) in board
             .append_many(&context, &bytes, rng)?
             .into_iter()
             .zip(chunk)
@@ -192,9 +205,6 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             result?;
             if let Some(slot) = last_choice.get_mut(*v) {
                 *slot = Some(choice.clone());
-            }
-            if let Some(p) = probe {
-                challenged.push(p.clone());
             }
         }
     }
@@ -236,7 +246,6 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             context: &context,
             ceremony: &transcript,
             board: &board_path,
-            challenged: &challenged,
             tally: &encrypted,
             shares: &shares,
             results: &results,
@@ -255,7 +264,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
         results,
         expected_counts,
         ballots_cast: ballots.len() as u64,
-        challenged: challenged.len(),
+        challenged,
         decrypted_by: result.combined.iter().map(|g| g.get()).collect(),
         timings,
     })

@@ -25,8 +25,9 @@ use sha2::{Digest, Sha512};
 
 use crate::ceremony::CEREMONY_VERSION;
 use crate::ciphertext::Ciphertext;
+use crate::election::ballot::Body;
 use crate::election::board::{option_bounds, BoardError, BoardReader, Entry};
-use crate::election::{Ballot, ElectionContext, VerifiedBallot};
+use crate::election::{Ballot, ChallengedBallot, ElectionContext, VerifiedBallot};
 use crate::keys::PublicKey;
 
 /// Adds up [`VerifiedBallot`]s (and nothing else: no raw ciphertexts, no caller-chosen
@@ -225,6 +226,9 @@ pub fn tally<R: RngCore + CryptoRng>(
         });
     }
     let mut closed = false;
+    // Challenges are few (a voter's audit); their keys are kept to refuse a counted ballot that
+    // shares one (a board written by this library never holds one; a hostile file might).
+    let mut challenges = ChallengeIndex::default();
     while let Some(entry) = reader.next_checked()? {
         match entry {
             Entry::Ballot { number, bytes, .. } => {
@@ -236,6 +240,14 @@ pub fn tally<R: RngCore + CryptoRng>(
                     },
                 )?;
                 last.insert(credential, number);
+            }
+            Entry::Challenge { number, bytes, .. } => {
+                let challenged =
+                    ChallengedBallot::from_bytes(&bytes).map_err(|_| BoardError::Corrupt {
+                        entry: number,
+                        reason: "the challenged ballot does not decode",
+                    })?;
+                challenges.insert(challenged.body(), number);
             }
             Entry::Close { .. } => closed = true,
         }
@@ -255,8 +267,21 @@ pub fn tally<R: RngCore + CryptoRng>(
     // proof) and adds the verified ones to an accumulator of its own.
     let check_chunk = |raw: &[(u64, Vec<u8>)], seed: [u8; 32]| {
         let mut ballots = Vec::with_capacity(raw.len());
-        for (_, bytes) in raw {
-            ballots.push(Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?);
+        for (number, bytes) in raw {
+            let ballot = Ballot::from_bytes(bytes).map_err(BoardError::Ballot)?;
+            if let Some(entry) = challenges.conflict(ballot.body()) {
+                return Err(BoardError::Corrupt {
+                    entry: *number,
+                    reason: if entry < *number {
+                        "a counted ballot shares its tracker, ballot id or a ciphertext with \
+                         an earlier challenged ballot"
+                    } else {
+                        "a counted ballot shares its tracker, ballot id or a ciphertext with \
+                         a later challenged ballot"
+                    },
+                });
+            }
+            ballots.push(ballot);
         }
         let mut partial = TallyAccumulator::new(context.public_key(), &bounds);
         let verdicts = Ballot::verify_batch(ballots, context, &mut ChaCha20Rng::from_seed(seed));
@@ -320,4 +345,31 @@ pub fn tally<R: RngCore + CryptoRng>(
         });
     }
     Ok(accumulator.finish(binding))
+}
+
+/// The tracker, scoped ballot id and ciphertext keys of a board's challenged ballots.
+#[derive(Default)]
+struct ChallengeIndex {
+    trackers: HashMap<[u8; 64], u64>,
+    ids: HashMap<[u8; 32], u64>,
+    alphas: HashMap<[u8; 16], u64>,
+}
+
+impl ChallengeIndex {
+    fn insert(&mut self, body: &Body, number: u64) {
+        self.trackers.insert(body.tracker(), number);
+        self.ids.insert(body.scoped_id(), number);
+        for key in body.alpha_keys() {
+            self.alphas.insert(key, number);
+        }
+    }
+
+    /// The challenge entry `body` conflicts with, if any.
+    fn conflict(&self, body: &Body) -> Option<u64> {
+        self.trackers
+            .get(&body.tracker())
+            .or_else(|| self.ids.get(&body.scoped_id()))
+            .or_else(|| body.alpha_keys().iter().find_map(|k| self.alphas.get(k)))
+            .copied()
+    }
 }

@@ -29,17 +29,15 @@ use curve25519_dalek::scalar::Scalar;
 use evote::ceremony::{
     adjudicate, run_locally, CeremonyOutcome, CeremonyParams, CeremonyTranscript,
 };
-use evote::election::context::labels;
 use evote::election::{
     Ballot, BallotBoard, BallotError, CredentialList, ElectionContext, Manifest, VoterCredential,
 };
 use evote::{
-    Ciphertext, DlogTable, EncryptionKey, KeyPair, ProofError, PublicKey, RangeProof, SchnorrProof,
-    SecretKey, SelectionLimitProof, Transcript,
+    Ciphertext, DlogTable, EncryptionKey, KeyPair, ProofError, PublicKey, RangeProof,
+    SelectionLimitProof, Transcript,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
-use sha2::{Digest, Sha512};
 
 fn outcome(t: u32, n: u32, seed: u64) -> CeremonyOutcome {
     let params = CeremonyParams::new([seed as u8; 32], t, n).unwrap();
@@ -212,19 +210,7 @@ fn regrouped_ciphertexts_do_not_share_a_proof() {
 fn resign(ballot: &[u8], as_voter: &VoterCredential, context: &ElectionContext) -> Vec<u8> {
     let mut body = ballot[..ballot.len() - 64].to_vec();
     body[34..66].copy_from_slice(as_voter.public().as_bytes());
-    let mut h = Sha512::new();
-    h.update(b"evote/ballot-body/v1");
-    h.update(&body);
-    let body_hash: [u8; 64] = h.finalize().into();
-    let mut t = Transcript::new(labels::SIGNATURE);
-    t.append_message(labels::ELECTION, context.hash());
-    t.append_message(labels::BODY, &body_hash);
-    let pair =
-        KeyPair::from_secret(SecretKey::from_bytes(&*as_voter.expose_secret_bytes()).unwrap());
-    let mut rng = ChaCha20Rng::seed_from_u64(99);
-    let signature = SchnorrProof::prove(&mut t, &pair, &mut rng);
-    body.extend_from_slice(&signature.to_bytes());
-    body
+    common::sign_cast(&body, as_voter, context)
 }
 
 /// **Ballot copying** — Cortier & Smyth, "Attacking and fixing Helios: An analysis of ballot
@@ -235,7 +221,7 @@ fn resign(ballot: &[u8], as_voter: &VoterCredential, context: &ElectionContext) 
 #[test]
 fn a_ballot_copied_under_another_credential_is_refused() {
     let (context, voters, mut rng) = election(4);
-    let (ballot, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut rng).unwrap();
+    let ballot = Ballot::encrypt_and_cast(&context, &voters[0], &choices(), &mut rng).unwrap();
     let bytes = ballot.to_bytes();
     assert!(Ballot::from_bytes(&bytes)
         .unwrap()
@@ -357,7 +343,7 @@ fn ballot_fields(b: &[u8]) -> (Vec<usize>, Vec<usize>, Vec<usize>) {
 #[test]
 fn identity_and_non_canonical_encodings_are_refused_everywhere() {
     let (context, voters, mut rng) = election(5);
-    let (ballot, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut rng).unwrap();
+    let ballot = Ballot::encrypt_and_cast(&context, &voters[0], &choices(), &mut rng).unwrap();
     let bytes = ballot.to_bytes();
     let (points, scalars, betas) = ballot_fields(&bytes);
     assert!(
@@ -404,7 +390,7 @@ fn identity_and_non_canonical_encodings_are_refused_everywhere() {
     // The same inputs at the board: refused, nothing appended.
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("board.bin");
-    let mut board = BallotBoard::create(&path, &context).unwrap();
+    let mut board = BallotBoard::create(&path, &context, common::box_key()).unwrap();
     for at in [34, points[1], scalars[0], betas[0]] {
         let mut bad = bytes.clone();
         bad[at..at + 32].fill(0);
@@ -567,8 +553,10 @@ fn decryption_proofs_are_bound_to_guardian_tally_and_election() {
 
 /// **Subset tallies** (Helios issue 170; lesson A17, one decryption per election): a corrupt
 /// ballot-box operator wants voter A's vote. It makes up a closed board of the same election
-/// holding only A's ballot and B's challenged ballot (whose seed, and so content, is public),
-/// tallies it honestly and asks the guardians to decrypt: the difference would be A's vote.
+/// holding only A's ballot and one ballot of B whose content it knows (the review's exploit used
+/// B's challenged ballot, whose seed is public; a challenged ballot can no longer be cast, see
+/// `tests/cast_as_intended.rs`, so here B's superseded ballot stands in for it), tallies it
+/// honestly and asks the guardians to decrypt: the difference would be A's vote.
 /// Guardians who know the published head refuse it; a guardian deceived about the head but who
 /// has decrypted the real tally refuses it as a second tally; and a share obtained anyway does
 /// not combine for the real tally. (The other variant, A's ciphertexts beside a self-made
@@ -587,32 +575,28 @@ fn a_subset_tally_of_one_voter_and_a_challenged_ballot_is_not_decrypted() {
     let dir = std::path::PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("subset-tally");
     std::fs::create_dir_all(&dir).unwrap();
 
-    // The real election: A, B and C cast; B also challenged a ballot, published with its seed.
+    // The real election: A, B and C cast; B cast a second ballot (superseded, not counted).
     let real_path = dir.join("real.bin");
     let _ = std::fs::remove_file(&real_path);
-    let mut real = BallotBoard::create(&real_path, &context).unwrap();
+    let mut real = BallotBoard::create(&real_path, &context, common::box_key()).unwrap();
     let cast: Vec<Ballot> = voters
         .iter()
-        .map(|v| {
-            Ballot::encrypt(&context, v, &choices(), &mut rng)
-                .unwrap()
-                .0
-        })
+        .map(|v| Ballot::encrypt_and_cast(&context, v, &choices(), &mut rng).unwrap())
         .collect();
     for b in &cast {
         real.append(&context, &b.to_bytes(), &mut rng).unwrap();
     }
-    let (challenged, _seed) = Ballot::encrypt(&context, &voters[1], &choices(), &mut rng).unwrap();
+    let superseded = Ballot::encrypt_and_cast(&context, &voters[1], &choices(), &mut rng).unwrap();
     let published = real.close().unwrap();
     drop(real);
 
-    // The operator's board: A's ballot and B's challenged one, closed.
+    // The operator's board: A's ballot and B's other one, closed: a subset tally of two.
     let fake_path = dir.join("fake.bin");
     let _ = std::fs::remove_file(&fake_path);
-    let mut fake = BallotBoard::create(&fake_path, &context).unwrap();
+    let mut fake = BallotBoard::create(&fake_path, &context, common::box_key()).unwrap();
     fake.append(&context, &cast[0].to_bytes(), &mut rng)
         .unwrap();
-    fake.append(&context, &challenged.to_bytes(), &mut rng)
+    fake.append(&context, &superseded.to_bytes(), &mut rng)
         .unwrap();
     let fake_head = fake.close().unwrap();
     drop(fake);
@@ -693,13 +677,13 @@ fn a_ballot_id_copied_under_another_credential_does_not_block_the_honest_ballot(
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("board.bin");
     let _ = std::fs::remove_file(&path);
-    let mut board = BallotBoard::create(&path, &context).unwrap();
-    let (honest, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut rng).unwrap();
+    let mut board = BallotBoard::create(&path, &context, common::box_key()).unwrap();
+    let honest = Ballot::encrypt_and_cast(&context, &voters[0], &choices(), &mut rng).unwrap();
     let mut scripted = Scripted {
         first: honest.id().to_vec(),
         rest: ChaCha20Rng::seed_from_u64(99),
     };
-    let (copy, _) = Ballot::encrypt(&context, &voters[1], &choices(), &mut scripted).unwrap();
+    let copy = Ballot::encrypt_and_cast(&context, &voters[1], &choices(), &mut scripted).unwrap();
     assert_eq!(copy.id(), honest.id());
     board.append(&context, &copy.to_bytes(), &mut rng).unwrap();
     board
@@ -710,7 +694,7 @@ fn a_ballot_id_copied_under_another_credential_does_not_block_the_honest_ballot(
         first: honest.id().to_vec(),
         rest: ChaCha20Rng::seed_from_u64(100),
     };
-    let (reuse, _) = Ballot::encrypt(&context, &voters[0], &choices(), &mut again).unwrap();
+    let reuse = Ballot::encrypt_and_cast(&context, &voters[0], &choices(), &mut again).unwrap();
     assert!(matches!(
         board.append(&context, &reuse.to_bytes(), &mut rng),
         Err(evote::election::BoardError::BallotIdReused { entry: 2 })

@@ -67,9 +67,8 @@ fn vote(s: &mut Setup, voter: usize, referendum_yes: bool) -> Vec<u8> {
         vec![2, 1, 0, 2],
     ];
     selections.truncate(s.context.manifest().contests.len());
-    Ballot::encrypt(&s.context, &s.voters[voter], &selections, &mut s.rng)
+    Ballot::encrypt_and_cast(&s.context, &s.voters[voter], &selections, &mut s.rng)
         .unwrap()
-        .0
         .to_bytes()
 }
 
@@ -77,7 +76,7 @@ fn vote(s: &mut Setup, voter: usize, referendum_yes: bool) -> Vec<u8> {
 fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
     let mut s = setup(1, RevotePolicy::LastCounts);
     let path = temp("rules.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let a = vote(&mut s, 0, true);
     let receipt = board.append(&s.context, &a, &mut s.rng).unwrap();
     assert_eq!(receipt.entry, 1);
@@ -113,9 +112,8 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
     // An unknown credential.
     let stranger = VoterCredential::generate(&mut s.rng);
     let selections = vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![0; 4]];
-    let foreign = Ballot::encrypt(&s.context, &stranger, &selections, &mut s.rng)
+    let foreign = Ballot::encrypt_and_cast(&s.context, &stranger, &selections, &mut s.rng)
         .unwrap()
-        .0
         .to_bytes();
     assert!(matches!(
         board.append(&s.context, &foreign, &mut s.rng),
@@ -142,7 +140,7 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
         Err(BoardError::Closed)
     ));
     drop(board);
-    let mut board = BallotBoard::open(&path, &s.context).unwrap();
+    let mut board = BallotBoard::open(&path, &s.context, box_key()).unwrap();
     assert!(board.is_closed());
     assert!(matches!(
         board.append(&s.context, &late, &mut s.rng),
@@ -154,7 +152,7 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
 fn revoting_refused_when_the_manifest_says_so() {
     let mut s = setup(2, RevotePolicy::Refused);
     let path = temp("norevote.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let first = vote(&mut s, 4, true);
     board.append(&s.context, &first, &mut s.rng).unwrap();
     let second = vote(&mut s, 4, false);
@@ -168,7 +166,7 @@ fn revoting_refused_when_the_manifest_says_so() {
 fn acknowledged_ballots_survive_a_crash_at_any_byte_of_the_next_append() {
     let mut s = setup_with(3, RevotePolicy::LastCounts, referendum());
     let path = temp("crash.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let mut receipts = Vec::new();
     for voter in 0..3 {
         let b = vote(&mut s, voter, voter % 2 == 0);
@@ -183,7 +181,7 @@ fn acknowledged_ballots_survive_a_crash_at_any_byte_of_the_next_append() {
     for cut in acknowledged..full.len() as u64 {
         let p = temp("crash-cut.board");
         std::fs::write(&p, &full[..cut as usize]).unwrap();
-        let mut reopened = BallotBoard::open(&p, &s.context).unwrap();
+        let mut reopened = BallotBoard::open(&p, &s.context, box_key()).unwrap();
         assert_eq!(reopened.entries(), 3, "cut at {cut}");
         assert_eq!(reopened.head(), &receipts[2].head);
         assert_eq!(std::fs::metadata(&p).unwrap().len(), acknowledged);
@@ -196,20 +194,25 @@ fn acknowledged_ballots_survive_a_crash_at_any_byte_of_the_next_append() {
     // The complete file reopens with all four.
     let p = temp("crash-full.board");
     std::fs::write(&p, &full).unwrap();
-    assert_eq!(BallotBoard::open(&p, &s.context).unwrap().entries(), 4);
+    assert_eq!(
+        BallotBoard::open(&p, &s.context, box_key())
+            .unwrap()
+            .entries(),
+        4
+    );
     // A complete entry altered is corruption, never silently dropped.
     let mut altered = full.clone();
     let at = acknowledged as usize + 100;
     altered[at] ^= 1;
     std::fs::write(&p, &altered).unwrap();
     assert!(matches!(
-        BallotBoard::open(&p, &s.context),
+        BallotBoard::open(&p, &s.context, box_key()),
         Err(BoardError::Corrupt { entry: 4, .. })
     ));
     // Another election's board is refused.
     let other = setup_with(4, RevotePolicy::LastCounts, referendum());
     assert!(matches!(
-        BallotBoard::open(&path, &other.context),
+        BallotBoard::open(&path, &other.context, box_key()),
         Err(BoardError::WrongBoard { .. })
     ));
 }
@@ -218,7 +221,7 @@ fn acknowledged_ballots_survive_a_crash_at_any_byte_of_the_next_append() {
 fn an_auditor_detects_anything_but_appends() {
     let mut s = setup(5, RevotePolicy::LastCounts);
     let path = temp("audit.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let genesis = *board.head();
     let mut heads = vec![genesis];
     let mut entries = Vec::new();
@@ -240,7 +243,7 @@ fn an_auditor_detects_anything_but_appends() {
     // server: the auditor's old head after entry 2 (or 3) is no longer on it.
     for tamper in ["remove", "swap"] {
         let p = temp(&format!("audit-{tamper}.board"));
-        let mut fake = BallotBoard::create(&p, &s.context).unwrap();
+        let mut fake = BallotBoard::create(&p, &s.context, box_key()).unwrap();
         let order: Vec<usize> = if tamper == "remove" {
             vec![0, 2, 3]
         } else {
@@ -275,7 +278,7 @@ fn an_auditor_detects_anything_but_appends() {
 fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
     let mut s = setup(6, RevotePolicy::LastCounts);
     let path = temp("tally.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     // Voters 0..5 vote; voters 1 and 3 change their referendum vote later.
     let plan = [
         (0, true),
@@ -316,7 +319,7 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
 fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
     let mut s = setup(7, RevotePolicy::Refused);
     let path = temp("batch.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let first = vote(&mut s, 0, true);
     board.append(&s.context, &first, &mut s.rng).unwrap();
     let mut batch: Vec<Vec<u8>> = (1..5).map(|v| vote(&mut s, v, v % 2 == 0)).collect();
@@ -352,7 +355,7 @@ fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
     let last_head = results[3].as_ref().unwrap().head;
     assert_eq!(board.head(), &last_head);
     drop(board);
-    let reopened = BallotBoard::open(&path, &s.context).unwrap();
+    let reopened = BallotBoard::open(&path, &s.context, box_key()).unwrap();
     assert_eq!(reopened.entries(), 5);
     assert_eq!(reopened.head(), &last_head);
     for r in results.iter().flatten() {
@@ -371,7 +374,7 @@ fn board_writer_child() {
     };
     let mut s = setup_with(8, RevotePolicy::LastCounts, referendum());
     let path = PathBuf::from(path);
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let mut out = std::io::stdout();
     for i in 0.. {
         let b = vote(&mut s, i % 6, i % 2 == 0);
@@ -419,7 +422,7 @@ fn a_killed_writer_loses_no_acknowledged_ballot() {
         }
         child.kill().unwrap();
         child.wait().unwrap();
-        let board = BallotBoard::open(&path, &s.context).unwrap();
+        let board = BallotBoard::open(&path, &s.context, box_key()).unwrap();
         let (last, _) = acknowledged.last().unwrap();
         assert!(
             board.entries() >= *last,
@@ -441,7 +444,7 @@ fn a_killed_writer_loses_no_acknowledged_ballot() {
 fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
     let mut s = setup_with(9, RevotePolicy::LastCounts, referendum());
     let path = temp("omit.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let mut cast = Vec::new();
     for v in 0..5 {
         let b = vote(&mut s, v, true);
@@ -460,7 +463,7 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
     // A server that leaves ballot 2 out of the board whose tally it hands the guardians.
     let partial = {
         let p = temp("omit-partial.board");
-        let mut fake = BallotBoard::create(&p, &s.context).unwrap();
+        let mut fake = BallotBoard::create(&p, &s.context, box_key()).unwrap();
         for (i, b) in cast.iter().enumerate() {
             if i != 2 {
                 fake.append(&s.context, b, &mut s.rng).unwrap();
@@ -506,7 +509,7 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
 fn a_ballot_of_the_wrong_length_is_refused_before_decoding() {
     let mut s = setup(21, RevotePolicy::LastCounts);
     let path = temp("wrong-length.board");
-    let mut board = BallotBoard::create(&path, &s.context).unwrap();
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
     let good = vote(&mut s, 0, true);
     let mut long = good.clone();
     long.push(0);
@@ -532,4 +535,9 @@ fn a_ballot_of_the_wrong_length_is_refused_before_decoding() {
         Err(BoardError::Ballot(BallotError::Shape { .. }))
     ));
     assert_eq!(board.entries(), 1);
+}
+
+/// The ballot box key of the tests' boards (fixed, so a board can be reopened).
+fn box_key() -> evote::election::BallotBoxKey {
+    evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }

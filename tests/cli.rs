@@ -81,9 +81,13 @@ fn demo_verify_tamper_extension_and_inspect() {
                 // Drop the first entry: the chain no longer starts at the genesis.
                 let p = d.join(files::BOARD);
                 let b = std::fs::read(&p).unwrap();
-                let len = u32::from_le_bytes(b[76..80].try_into().unwrap()) as usize;
-                let mut cut = b[..76].to_vec();
-                cut.extend_from_slice(&b[76 + 4 + len + 64..]);
+                let len = u32::from_le_bytes(
+                    b[common::BOARD_HEADER..common::BOARD_HEADER + 4]
+                        .try_into()
+                        .unwrap(),
+                ) as usize;
+                let mut cut = b[..common::BOARD_HEADER].to_vec();
+                cut.extend_from_slice(&b[common::BOARD_HEADER + 4 + len + 64..]);
                 std::fs::write(&p, cut).unwrap();
             }),
             "V7",
@@ -112,7 +116,7 @@ fn demo_verify_tamper_extension_and_inspect() {
         ),
         (
             "missing-file",
-            Box::new(|d: &Path| std::fs::remove_file(d.join(files::CHALLENGED)).unwrap()),
+            Box::new(|d: &Path| std::fs::remove_file(d.join(files::SHARES)).unwrap()),
             "V2",
         ),
     ];
@@ -146,9 +150,10 @@ fn demo_verify_tamper_extension_and_inspect() {
     let p = dir.join(files::INDEX);
     std::fs::write(
         &p,
-        std::fs::read_to_string(&p)
-            .unwrap()
-            .replace("\"version\": 1", "\"version\": 7"),
+        std::fs::read_to_string(&p).unwrap().replace(
+            &format!("\"version\": {}", evote::election::record::RECORD_VERSION),
+            "\"version\": 7",
+        ),
     )
     .unwrap();
     let o = evote(&["verify", dir.to_str().unwrap()]);
@@ -179,6 +184,15 @@ fn demo_verify_tamper_extension_and_inspect() {
     let o = evote(&["inspect", record.to_str().unwrap()]);
     assert_eq!(code(&o), 0);
     assert!(String::from_utf8_lossy(&o.stdout).contains("credentials: 40"));
+    // An 8-digit prefix is refused (unusable: 2); a full tracker not on the board is absent (1).
     let o = evote(&["inspect", record.to_str().unwrap(), "--tracker", "00000000"]);
+    assert_eq!(code(&o), 2);
+    let o = evote(&[
+        "check",
+        record.to_str().unwrap(),
+        "--tracker",
+        &"0".repeat(128),
+    ]);
     assert_eq!(code(&o), 1);
+    assert!(String::from_utf8_lossy(&o.stdout).contains("ABSENT"));
 }

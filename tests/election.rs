@@ -5,7 +5,8 @@ mod common;
 
 use evote::ceremony::{adjudicate, run_locally, CeremonyOutcome, CeremonyParams};
 use evote::election::{
-    Ballot, BallotError, CredentialList, ElectionContext, Manifest, VoterCredential,
+    Ballot, BallotError, ChallengedBallot, CredentialList, ElectionContext, Manifest,
+    PendingBallot, VoterCredential,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
@@ -41,28 +42,48 @@ fn choices() -> Vec<Vec<u64>> {
 #[test]
 fn ballots_of_every_contest_kind_verify_and_open() {
     let mut e = election(1);
-    let (ballot, secret) =
-        Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let voter = &e.voters[0];
+    let pending =
+        PendingBallot::encrypt(&e.context, voter.public(), &choices(), &mut e.rng).unwrap();
+    let shown = pending.tracker();
+    let ballot = pending.cast(voter, &mut e.rng).unwrap();
+    // The tracker the voter saw before choosing is the cast ballot's.
+    assert_eq!(ballot.tracker(), shown);
     let bytes = ballot.to_bytes();
     let decoded = Ballot::from_bytes(&bytes).unwrap();
     assert_eq!(decoded, ballot);
     assert_eq!(decoded.to_bytes(), bytes);
-    let tracker = ballot.tracker();
     let verified = decoded.verify(&e.context, &mut e.rng).unwrap();
-    assert_eq!(verified.tracker(), &tracker);
-    // Benaloh: the revealed seed opens the ballot to exactly the choices.
-    assert_eq!(
-        ballot
-            .vartime_open(&e.context, &secret.expose_seed())
-            .unwrap(),
-        choices()
-    );
+    assert_eq!(verified.tracker(), &shown);
+
+    // Benaloh: a challenged ballot opens to exactly the choices, under the tracker shown.
+    let pending =
+        PendingBallot::encrypt(&e.context, voter.public(), &choices(), &mut e.rng).unwrap();
+    let shown = pending.tracker();
+    let challenged = pending.challenge(voter, &mut e.rng).unwrap();
+    let bytes = challenged.to_bytes();
+    assert_eq!(ChallengedBallot::from_bytes(&bytes).unwrap(), challenged);
+    let opened = challenged.clone().verify(&e.context, &mut e.rng).unwrap();
+    assert_eq!(opened.selections(), choices().as_slice());
+    assert_eq!(opened.tracker(), &shown);
+
+    // A wrong seed does not open it (the challenge signature covers the seed, so re-sign as
+    // the voter would have to).
+    let mut forged = bytes.clone();
+    let seed_at = forged.len() - 96;
+    forged[seed_at] ^= 1;
     assert!(matches!(
-        ballot.vartime_open(&e.context, &[7u8; 32]),
-        Err(BallotError::RevealMismatch {
-            contest: 0,
-            option: 0
-        })
+        ChallengedBallot::from_bytes(&forged)
+            .unwrap()
+            .verify(&e.context, &mut e.rng),
+        Err(BallotError::InvalidSignature)
+    ));
+    // Neither credential swap works: a pending ballot casts and challenges only under its own.
+    let pending =
+        PendingBallot::encrypt(&e.context, voter.public(), &choices(), &mut e.rng).unwrap();
+    assert!(matches!(
+        pending.cast(&e.voters[1], &mut e.rng),
+        Err(BallotError::WrongCredential)
     ));
 }
 
@@ -84,7 +105,7 @@ fn all_ballots_of_a_manifest_have_the_same_size_and_distinct_trackers() {
     for s in &selections {
         // The same choices twice never give the same ciphertexts or tracker (A7: clash attacks).
         for _ in 0..2 {
-            let (b, _) = Ballot::encrypt(&e.context, &e.voters[1], s, &mut e.rng).unwrap();
+            let b = Ballot::encrypt_and_cast(&e.context, &e.voters[1], s, &mut e.rng).unwrap();
             sizes.push(b.to_bytes().len());
             trackers.push(b.tracker());
         }
@@ -128,14 +149,15 @@ fn invalid_selections_are_refused_at_encryption() {
         (vec![vec![1, 0], vec![0; 4], vec![0; 8], vec![0; 4]], 1), // an option missing
     ];
     for (selections, contest) in cases {
-        let err = Ballot::encrypt(&e.context, &e.voters[0], &selections, &mut e.rng).unwrap_err();
+        let err = Ballot::encrypt_and_cast(&e.context, &e.voters[0], &selections, &mut e.rng)
+            .unwrap_err();
         assert!(
             matches!(err, BallotError::InvalidSelection { contest: c, .. } if c == contest),
             "{selections:?}: {err}"
         );
     }
     assert!(matches!(
-        Ballot::encrypt(&e.context, &e.voters[0], &choices()[..3], &mut e.rng),
+        Ballot::encrypt_and_cast(&e.context, &e.voters[0], &choices()[..3], &mut e.rng),
         Err(BallotError::Shape { .. })
     ));
 }
@@ -143,7 +165,8 @@ fn invalid_selections_are_refused_at_encryption() {
 #[test]
 fn ballots_are_bound_to_their_election_voter_and_position() {
     let mut e = election(4);
-    let (ballot, _) = Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let ballot =
+        Ballot::encrypt_and_cast(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
     let bytes = ballot.to_bytes();
 
     // Another election (same manifest and voters, another ceremony): nothing verifies.
@@ -187,7 +210,7 @@ fn ballots_are_bound_to_their_election_voter_and_position() {
         .is_err());
 
     // A ciphertext and its proof moved from one option (or contest) to another.
-    let (b2, _) = Ballot::encrypt(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
+    let b2 = Ballot::encrypt_and_cast(&e.context, &e.voters[0], &choices(), &mut e.rng).unwrap();
     let option_len = 64 + 4 + 224;
     let first_option = 2 + 32 + 32 + 4 + 4;
     let mut moved = bytes.clone();
@@ -226,7 +249,8 @@ fn ballots_are_bound_to_their_election_voter_and_position() {
 #[test]
 fn garbage_and_truncated_ballots_are_refused() {
     let mut e = election(6);
-    let (ballot, _) = Ballot::encrypt(&e.context, &e.voters[2], &choices(), &mut e.rng).unwrap();
+    let ballot =
+        Ballot::encrypt_and_cast(&e.context, &e.voters[2], &choices(), &mut e.rng).unwrap();
     let bytes = ballot.to_bytes();
     for len in [0, 1, 2, 34, 66, 70, bytes.len() / 2, bytes.len() - 1] {
         assert!(
@@ -241,7 +265,7 @@ fn garbage_and_truncated_ballots_are_refused() {
     long.push(0);
     assert!(Ballot::from_bytes(&long).is_err());
     let mut version = bytes.clone();
-    version[0] = 2;
+    version[0] = 1; // the version before casts were signed apart from challenges
     assert!(Ballot::from_bytes(&version).is_err());
     assert!(Ballot::from_bytes(&[0xff; 300]).is_err());
 }
@@ -251,9 +275,7 @@ fn many_ballots_verify_in_one_batch_and_each_gets_its_verdict() {
     let mut e = election(7);
     let mut ballots: Vec<Ballot> = (0..12)
         .map(|i| {
-            Ballot::encrypt(&e.context, &e.voters[i % 5], &choices(), &mut e.rng)
-                .unwrap()
-                .0
+            Ballot::encrypt_and_cast(&e.context, &e.voters[i % 5], &choices(), &mut e.rng).unwrap()
         })
         .collect();
     // Ballot 4: a proof byte flipped; ballot 9: the signature of ballot 8.
@@ -292,8 +314,8 @@ fn the_manifest_states_its_ballot_length_and_refuses_oversize_ballots() {
     let mut rng = ChaCha20Rng::seed_from_u64(30);
     let (voters, list) = CredentialList::generate(1, &mut rng);
     let context = ElectionContext::new(manifest.clone(), outcome(1, 1, 30), list).unwrap();
-    let (b, _) =
-        Ballot::encrypt(&context, &voters[0], &[vec![1], vec![3], vec![0]], &mut rng).unwrap();
+    let b = Ballot::encrypt_and_cast(&context, &voters[0], &[vec![1], vec![3], vec![0]], &mut rng)
+        .unwrap();
     assert_eq!(manifest.ballot_len(), b.to_bytes().len() as u64);
 
     // 200 contests of 200 options admitting 0..=1000 each: about 5 GB per ballot.

@@ -11,8 +11,8 @@ use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::record::{file_hash, files, to_hex};
 use evote::election::{
-    write_record, Ballot, BallotBoard, Contest, CredentialList, ElectionContext, ElectionResults,
-    Manifest, Record, RecordParts, RevotePolicy,
+    write_record, Ballot, BallotBoard, ChallengedBallot, Contest, CredentialList, ElectionContext,
+    ElectionResults, Manifest, PendingBallot, Record, RecordParts, RevotePolicy,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -88,7 +88,7 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
     let context = ElectionContext::new(manifest.clone(), outcome, list).unwrap();
     let d = dir(&format!("{}-{t}-of-{n}", manifest.election_id));
     let board_path = d.join("server-board.bin");
-    let mut board = BallotBoard::create(&board_path, &context).unwrap();
+    let mut board = BallotBoard::create(&board_path, &context, box_key()).unwrap();
 
     let mut last_choice: Vec<Option<Vec<Vec<u64>>>> = vec![None; voters];
     let mut challenged = Vec::new();
@@ -101,15 +101,19 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
             let choice = selections(&manifest, &mut rng);
             // Voter 1 challenges its device once before casting.
             if v == 1 && round == 0 {
-                let (probe, secret) =
-                    Ballot::encrypt(&context, credential, &choice, &mut rng).unwrap();
-                assert_eq!(
-                    probe.vartime_open(&context, &secret.expose_seed()).unwrap(),
-                    choice
-                );
-                challenged.push((probe, secret.expose_seed()));
+                let probe =
+                    PendingBallot::encrypt(&context, credential.public(), &choice, &mut rng)
+                        .unwrap();
+                let shown = probe.tracker();
+                let challenge = probe.challenge(credential, &mut rng).unwrap();
+                let (receipt, opened) = board
+                    .challenge(&context, &challenge.to_bytes(), &mut rng)
+                    .unwrap();
+                assert_eq!(opened.selections(), choice.as_slice());
+                assert_eq!(receipt.tracker, shown);
+                challenged.push(shown);
             }
-            let (ballot, _) = Ballot::encrypt(&context, credential, &choice, &mut rng).unwrap();
+            let ballot = Ballot::encrypt_and_cast(&context, credential, &choice, &mut rng).unwrap();
             let receipt = board
                 .append(&context, &ballot.to_bytes(), &mut rng)
                 .unwrap();
@@ -163,7 +167,6 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
             context: &context,
             ceremony: &transcript,
             board: &board_path,
-            challenged: &challenged,
             tally: &encrypted,
             shares: &shares,
             results: &results,
@@ -185,21 +188,21 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
     assert_eq!(record.tally_bytes().unwrap(), encrypted.to_bytes());
     assert_eq!(record.shares().unwrap(), shares);
     assert_eq!(record.results().unwrap(), results);
-    let mut seen = 0;
-    record
-        .for_each_challenged(|_, item| {
-            let (ballot, seed) = item?;
-            assert!(ballot.vartime_open(&context, &seed).is_ok());
-            seen += 1;
-            Ok(())
-        })
-        .unwrap();
-    assert_eq!(seen, challenged.len());
+    // The record's challenged ballots are the board's challenge entries.
     let mut reader = record.board().unwrap();
     let mut entries = 0;
-    while reader.next_checked().unwrap().is_some() {
+    let mut seen = Vec::new();
+    while let Some(entry) = reader.next_checked().unwrap() {
         entries += 1;
+        if let evote::election::board::Entry::Challenge { bytes, .. } = entry {
+            let opened = ChallengedBallot::from_bytes(&bytes)
+                .unwrap()
+                .verify(&context, &mut rng)
+                .unwrap();
+            seen.push(*opened.tracker());
+        }
     }
+    assert_eq!(seen, challenged);
     assert_eq!(to_hex(reader.head()), index.board_head);
     assert!(entries > voters);
 }
@@ -211,4 +214,9 @@ fn elections_end_to_end_for_every_manifest_and_threshold() {
             run(manifest.clone(), t, n, 100 + i as u64 * 10 + u64::from(t));
         }
     }
+}
+
+/// The ballot box key of the tests' boards (fixed, so a board can be reopened).
+fn box_key() -> evote::election::BallotBoxKey {
+    evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }

@@ -324,10 +324,12 @@ fn ceremony_and_decryption_labels_are_documented() {
 #[test]
 fn ballot_labels_are_documented() {
     use evote::election::context::labels;
+    use evote::election::receipt::labels as receipt;
     let spec = doc("election.md");
     let constants: &[(&str, &[u8])] = &[
         ("election::context::labels::BALLOT", labels::BALLOT),
-        ("election::context::labels::SIGNATURE", labels::SIGNATURE),
+        ("election::context::labels::CAST", labels::CAST),
+        ("election::context::labels::CHALLENGE", labels::CHALLENGE),
         ("election::context::labels::ELECTION", labels::ELECTION),
         ("election::context::labels::BALLOT_ID", labels::BALLOT_ID),
         ("election::context::labels::CREDENTIAL", labels::CREDENTIAL),
@@ -335,6 +337,13 @@ fn ballot_labels_are_documented() {
         ("election::context::labels::OPTION", labels::OPTION),
         ("election::context::labels::LIMIT", labels::LIMIT),
         ("election::context::labels::BODY", labels::BODY),
+        ("election::context::labels::SEED", labels::SEED),
+        ("election::receipt::labels::RECEIPT", receipt::RECEIPT),
+        ("election::receipt::labels::ELECTION", receipt::ELECTION),
+        ("election::receipt::labels::ENTRY", receipt::ENTRY),
+        ("election::receipt::labels::ENTRY_KIND", receipt::ENTRY_KIND),
+        ("election::receipt::labels::TRACKER", receipt::TRACKER),
+        ("election::receipt::labels::HEAD", receipt::HEAD),
     ];
     for (name, value) in constants {
         let row = format!("| `{name}` | `{}` |", std::str::from_utf8(value).unwrap());

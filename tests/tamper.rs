@@ -222,7 +222,6 @@ fn cases(good: &Path, other: &Path, sampling: Sampling) -> Vec<Case> {
     let binaries = [
         files::CEREMONY,
         files::CREDENTIALS,
-        files::CHALLENGED,
         files::TALLY,
         files::SHARES,
         files::BOARD,
@@ -354,15 +353,19 @@ fn cases(good: &Path, other: &Path, sampling: Sampling) -> Vec<Case> {
 
 fn quiet(_: &str, _: u64, _: u64) {}
 
-/// The trackers of a record's challenged ballots.
+/// The trackers of a record's challenged ballots: its board's challenge entries.
 fn challenged_trackers(dir: &Path) -> Vec<[u8; 64]> {
+    let Ok(mut reader) = Record::open(dir).and_then(|r| r.board()) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    let _ = Record::open(dir).unwrap().for_each_challenged(|_, item| {
-        if let Ok((ballot, _)) = item {
-            out.push(ballot.tracker());
+    while let Ok(Some(entry)) = reader.next_checked() {
+        if let evote::election::board::Entry::Challenge { bytes, .. } = entry {
+            if let Ok(c) = evote::election::ChallengedBallot::from_bytes(&bytes) {
+                out.push(c.tracker());
+            }
         }
-        Ok(())
-    });
+    }
     out
 }
 

@@ -69,19 +69,19 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
     assert!(report.passed(), "{}", report.summary());
     assert_eq!(report.ballots, 8);
     assert_eq!(report.counted, 6);
-    // What each check examined: 8 files, 3 guardians, 6 credentials, 9 board entries (8 ballots
-    // and the close), 8 ballots, 6 voters, 1 challenged ballot, 2 shares, 19 options, 4 contests.
+    // What each check examined: 7 files, 3 guardians, 6 credentials, 10 board entries (a
+    // challenge, 8 ballots and the close), 8 ballots, 6 voters, 1 challenged ballot, 2 shares, 19 options, 4 contests.
     let objects: Vec<(&str, u64)> = report.checks.iter().map(|c| (c.id, c.objects)).collect();
     assert_eq!(
         objects,
         [
             ("V1", 1),
-            ("V2", 8),
+            ("V2", 7),
             ("V3", 1),
             ("V4", 3),
             ("V5", 6),
             ("V6", 1),
-            ("V7", 9),
+            ("V7", 10),
             ("V8", 8),
             ("V9", 8),
             ("V10", 6),
@@ -104,13 +104,13 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         assert!(!report.passed(), "{name}: passed");
         assert_only(&report, expected, name);
     };
-    // A flipped byte inside a ballot on the board: the chain breaks.
+    // A flipped byte inside the first entry on the board (a challenge): the chain breaks.
     case(
         "ballot-byte",
         &|d| {
             let p = d.join(files::BOARD);
             let mut b = std::fs::read(&p).unwrap();
-            b[76 + 4 + 9 + 200] ^= 1;
+            b[common::BOARD_HEADER + 4 + 9 + 200] ^= 1;
             std::fs::write(&p, b).unwrap();
         },
         "V7",
@@ -190,17 +190,12 @@ fn a_valid_record_passes_every_check_and_each_tampering_is_named() {
         },
         "V12",
     );
-    // A missing file: V2 names it (and V11, which reads that file, fails as well).
+    // A missing file: V2 names it (and V13, which reads that file, fails as well).
     let dir = good.parent().unwrap().join("tampered-missing");
     copy_dir(&good, &dir);
-    std::fs::remove_file(dir.join(files::CHALLENGED)).unwrap();
+    std::fs::remove_file(dir.join(files::SHARES)).unwrap();
     let report = verify(&dir);
-    assert_eq!(status(&report, "V2"), Status::Fail);
-    assert!(
-        report.failed().all(|c| c.id == "V2" || c.id == "V11"),
-        "{}",
-        report.summary()
-    );
+    assert_exactly(&report, &["V2", "V13"], "tampered-missing");
     // Another election's id in the index.
     case(
         "election-hash",
@@ -230,9 +225,10 @@ fn unusable_records_are_errors_not_reports() {
     let dir = good.parent().unwrap().join("wrong-version");
     copy_dir(&good, &dir);
     let p = dir.join(files::INDEX);
-    let t = std::fs::read_to_string(&p)
-        .unwrap()
-        .replace("\"version\": 1", "\"version\": 9");
+    let t = std::fs::read_to_string(&p).unwrap().replace(
+        &format!("\"version\": {}", evote::election::record::RECORD_VERSION),
+        "\"version\": 9",
+    );
     std::fs::write(&p, t).unwrap();
     assert!(verify_record(&dir, &mut ChaCha20Rng::seed_from_u64(1), &quiet).is_err());
     std::fs::remove_file(&p).unwrap();
@@ -254,7 +250,7 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         rechain(&dir, edit);
         assert_forged(&verify(&dir), expected, name);
     };
-    // Entry 1 is voter 0's first ballot, superseded by a revote: not counted, so only its own
+    // Entry 1 is voter 3's challenge; entry 2 is voter 0's first ballot, superseded by a revote: not counted, so only its own
     // check can notice that it was altered.
     only(
         "bad-ballot",
@@ -274,7 +270,7 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         "V9",
     );
     // The duplicate is named three times, once per index: its tracker, its ballot id, and its
-    // ciphertexts (19 options, one failure each), all pointing at entry 1.
+    // ciphertexts (19 options, one failure each), all pointing at entry 2.
     let dir = good.parent().unwrap().join("forged-duplicate");
     let v9 = verify(&dir)
         .checks
@@ -282,11 +278,11 @@ fn a_forged_board_fails_exactly_the_ballot_checks() {
         .find(|c| c.id == "V9")
         .unwrap();
     assert_eq!(v9.failures_total, 2 + 19);
-    assert!(v9.failures.iter().all(|f| f.at == "entry 2"));
+    assert!(v9.failures.iter().all(|f| f.at == "entry 3"));
     for reason in [
-        "same tracker as entry 1",
-        "same ballot id as entry 1",
-        "reuses a ciphertext of entry 1",
+        "same tracker as entry 2",
+        "same ballot id as entry 2",
+        "reuses a ciphertext of entry 2",
     ] {
         assert!(v9.failures.iter().any(|f| f.reason == reason), "{reason}");
     }
@@ -300,9 +296,8 @@ fn a_second_ballot_under_refused_revoting_fails_exactly_v10() {
     // ballot (the last) is unchanged, so only the revoting rule is broken.
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let choice = vec![vec![0, 1], vec![0; 5], vec![0; 8], vec![0; 4]];
-    let extra = Ballot::encrypt(&context, &voters[0], &choice, &mut rng)
+    let extra = Ballot::encrypt_and_cast(&context, &voters[0], &choice, &mut rng)
         .unwrap()
-        .0
         .to_bytes();
     let dir = good.parent().unwrap().join("refused-twice");
     copy_dir(&good, &dir);
@@ -312,40 +307,80 @@ fn a_second_ballot_under_refused_revoting_fails_exactly_v10() {
 
 #[test]
 fn challenged_ballots_fail_exactly_v11() {
-    let good = record("challenged");
-    // The revealed seed altered: the ballot no longer opens with it.
+    let (good, context, voters) = build("challenged", RevotePolicy::LastCounts);
+    let header = std::fs::read(good.join(files::BOARD)).unwrap()[..common::BOARD_HEADER].to_vec();
+    let challenges = common::board_entries(&good, 3);
+    let ballots = common::board_ballots(&good);
+    assert_eq!(challenges.len(), 1);
+    let entries = |challenge: Vec<u8>, ballots: &[Vec<u8>]| {
+        let mut e = vec![(3u8, challenge)];
+        e.extend(ballots.iter().map(|b| (1u8, b.clone())));
+        e
+    };
+
+    // The revealed seed altered: the challenge signature no longer covers it.
     let dir = good.parent().unwrap().join("challenged-seed");
     copy_dir(&good, &dir);
-    let p = dir.join(files::CHALLENGED);
-    let mut b = std::fs::read(&p).unwrap();
-    let last = b.len() - 1;
-    b[last] ^= 1;
-    std::fs::write(&p, b).unwrap();
-    rehash(&dir);
-    assert_only(&verify(&dir), "V11", "challenged-seed");
+    let mut forged = challenges[0].clone();
+    let seed_at = forged.len() - 96;
+    forged[seed_at] ^= 1;
+    common::rechain_entries(&dir, &header, &entries(forged, &ballots));
+    assert_forged(&verify(&dir), "V11", "challenged-seed");
 
-    // The challenged ballot also cast, before its voter's real ballot (so the counted set and
-    // the tally do not change): its tracker and its id are on the board.
-    let mut challenged = Vec::new();
-    evote::election::Record::open(&good)
-        .unwrap()
-        .for_each_challenged(|_, item| {
-            challenged.push(item?.0.to_bytes());
-            Ok(())
-        })
-        .unwrap();
+    // The challenged body cast as well, before its voter's real ballot (so the counted set and
+    // the tally do not change), under a signature the forger cannot make: V8 refuses the
+    // signature and V11 the shared tracker, ballot id and ciphertexts.
+    let body = &challenges[0][..challenges[0].len() - 96];
+    let mut cast = body.to_vec();
+    cast.extend_from_slice(&challenges[0][challenges[0].len() - 64..]);
+    let mut with_cast = vec![cast];
+    with_cast.extend(ballots.iter().cloned());
     let dir = good.parent().unwrap().join("challenged-cast");
     copy_dir(&good, &dir);
-    rechain(&dir, &|b| b.insert(0, challenged[0].clone()));
+    common::rechain_entries(&dir, &header, &entries(challenges[0].clone(), &with_cast));
     let report = verify(&dir);
-    assert_forged(&report, "V11", "challenged-cast");
+    assert_exactly(&report, &["V8", "V11", "V13"], "challenged-cast");
     let v11 = report.checks.iter().find(|c| c.id == "V11").unwrap();
-    assert_eq!(v11.failures_total, 2, "{}", report.summary());
-    assert!(v11.failures.iter().any(|f| f.reason == "cast as entry 1"));
     assert!(v11
         .failures
         .iter()
-        .any(|f| f.reason == "its ballot id is cast as entry 1"));
+        .any(|f| f.at == "entry 2"
+            && f.reason == "a cast ballot with the tracker of challenged entry 1"));
+
+    // A cheating device, which holds the credential, signs the challenged body as cast: the
+    // signature is valid (V8 passes) and V11 names every shared tracker, id and ciphertext.
+    let signed = common::sign_cast(body, &voters[3], &context);
+    let mut with_cast = vec![signed];
+    with_cast.extend(ballots.iter().cloned());
+    let dir = good.parent().unwrap().join("challenged-device");
+    copy_dir(&good, &dir);
+    common::rechain_entries(&dir, &header, &entries(challenges[0].clone(), &with_cast));
+    let report = verify(&dir);
+    assert_forged(&report, "V11", "challenged-device");
+    let v11 = report.checks.iter().find(|c| c.id == "V11").unwrap();
+    for what in ["tracker", "ballot id", "a ciphertext"] {
+        let reason = format!("a cast ballot with the {what} of challenged entry 1");
+        assert!(
+            v11.failures
+                .iter()
+                .any(|f| f.at == "entry 2" && f.reason == reason),
+            "{reason}\n{}",
+            report.summary()
+        );
+    }
+
+    // The challenge moved after the device's cast of the same body: V11 names the challenge.
+    let dir = good.parent().unwrap().join("challenged-after");
+    copy_dir(&good, &dir);
+    let mut moved: Vec<(u8, Vec<u8>)> = with_cast.iter().map(|b| (1u8, b.clone())).collect();
+    moved.insert(1, (3, challenges[0].clone()));
+    common::rechain_entries(&dir, &header, &moved);
+    let report = verify(&dir);
+    assert_forged(&report, "V11", "challenged-after");
+    let v11 = report.checks.iter().find(|c| c.id == "V11").unwrap();
+    assert!(v11.failures.iter().any(
+        |f| f.at == "entry 2" && f.reason == "a challenged ballot with the tracker of entry 1"
+    ));
 }
 
 /// The forged summary: a record swaps two candidates' counts and sets `election_id` to text

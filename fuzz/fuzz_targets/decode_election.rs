@@ -1,13 +1,20 @@
-//! Election-layer readers: ballots, credential lists, board files and manifests never panic,
+//! Election-layer readers: ballots, challenged ballots, receipts, credential lists, board files
+//! and manifests never panic,
 //! and accepted binary input re-encodes byte-identically.
 #![no_main]
 use evote::election::board::BoardReader;
-use evote::election::{Ballot, CredentialList, Manifest};
+use evote::election::{Ballot, ChallengedBallot, CredentialList, Manifest, Receipt};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     if let Ok(b) = Ballot::from_bytes(data) {
         assert_eq!(b.to_bytes(), data);
+    }
+    if let Ok(c) = ChallengedBallot::from_bytes(data) {
+        assert_eq!(c.to_bytes(), data);
+    }
+    if let Ok(r) = Receipt::from_bytes(data) {
+        assert_eq!(r.to_bytes(), data);
     }
     if let Ok(l) = CredentialList::from_bytes(data) {
         assert_eq!(l.to_bytes(), data);

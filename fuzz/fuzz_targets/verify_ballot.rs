@@ -30,8 +30,8 @@ fn fixture() -> &'static Fixture {
             vec![0, 1, 0, 0, 0, 0, 1, 0],
             vec![3, 0, 2, 0],
         ];
-        let (ballot, _) = Ballot::encrypt(&context, &voters[0], &choices, &mut rng).unwrap();
-        let (other, _) = Ballot::encrypt(&context, &voters[1], &choices, &mut rng).unwrap();
+        let ballot = Ballot::encrypt_and_cast(&context, &voters[0], &choices, &mut rng).unwrap();
+        let other = Ballot::encrypt_and_cast(&context, &voters[1], &choices, &mut rng).unwrap();
         Fixture {
             context,
             ballot: ballot.to_bytes(),

@@ -1,7 +1,10 @@
 //! `evote`: run a demonstration election, verify an election record, check that a board only
-//! grew, and inspect a record. Thin: it parses arguments, calls the library and reports.
+//! grew, check what became of one ballot, and inspect a record. Thin: it parses arguments, calls
+//! the library and reports.
 //!
-//! Exit codes: 0 success (all checks pass), 1 a check failed, 2 unusable input.
+//! Exit codes: 0 success (all checks pass), 1 a check failed, 2 unusable input. `evote check`:
+//! 0 counted, 1 absent, 2 unusable (a broken board, an ambiguous prefix, a receipt that does not
+//! verify), 3 superseded by a later ballot of the same credential, 4 challenged.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -11,8 +14,9 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use evote::demo::{default_out, demo_manifest, run_demo, DemoOptions};
 use evote::election::board::Entry;
+use evote::election::receipt::RECEIPT_BYTES;
 use evote::election::record::{files, to_hex, Record};
-use evote::election::{verify_extension, Ballot, Manifest};
+use evote::election::{check_ballot, verify_extension, BallotStatus, Manifest, Query, Receipt};
 use evote::text::terminal_safe;
 use evote::verify::verify_record;
 use rand_core::OsRng;
@@ -66,11 +70,22 @@ enum Command {
         /// The record directory
         record: PathBuf,
     },
-    /// Summarise a record: manifest, guardians, counts, results, tracker lookups
+    /// The voter's check: counted, superseded, challenged or absent, for a tracker or a receipt
+    Check {
+        /// The record directory
+        record: PathBuf,
+        /// A ballot tracker (128 hex digits, or a prefix of at least 32)
+        #[arg(long, conflicts_with = "receipt", required_unless_present = "receipt")]
+        tracker: Option<String>,
+        /// A receipt file (its 203 bytes, or those bytes in hex)
+        #[arg(long)]
+        receipt: Option<PathBuf>,
+    },
+    /// Summarise a record: manifest, guardians, counts, results (and `--tracker`, as `check`)
     Inspect {
         /// The record directory
         record: PathBuf,
-        /// Look up a ballot tracker (hex, or a prefix of at least 8 hex digits)
+        /// Check a ballot tracker, as `evote check --tracker`
         #[arg(long)]
         tracker: Option<String>,
     },
@@ -95,7 +110,12 @@ fn main() -> ExitCode {
         } => demo(voters, guardians, threshold, absent, manifest, out),
         Command::Verify { record, json } => verify(&record, json),
         Command::VerifyExtension { old_head, record } => extension(&old_head, &record),
-        Command::Inspect { record, tracker } => inspect(&record, tracker.as_deref()),
+        Command::Check {
+            record,
+            tracker,
+            receipt,
+        } => check(&record, tracker, receipt.as_deref()),
+        Command::Inspect { record, tracker } => inspect(&record, tracker),
     }
 }
 
@@ -248,7 +268,112 @@ fn extension(old_head: &str, record: &Path) -> ExitCode {
     }
 }
 
-fn inspect(record: &Path, tracker: Option<&str>) -> ExitCode {
+fn read_receipt(path: &Path) -> Result<Receipt, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let raw = match std::str::from_utf8(&bytes) {
+        Ok(text) if text.trim().len() == 2 * RECEIPT_BYTES => {
+            let text = text.trim();
+            (0..RECEIPT_BYTES)
+                .map(|i| {
+                    text.get(2 * i..2 * i + 2)
+                        .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+                })
+                .collect::<Option<Vec<u8>>>()
+                .ok_or_else(|| format!("{}: not a receipt in hex", path.display()))?
+        }
+        _ => bytes,
+    };
+    Receipt::from_bytes(&raw).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+fn check(record: &Path, tracker: Option<String>, receipt: Option<&Path>) -> ExitCode {
+    let query = match (tracker, receipt) {
+        (Some(t), _) => Query::Tracker(t),
+        (None, Some(path)) => match read_receipt(path) {
+            Ok(r) => Query::Receipt(Box::new(r)),
+            Err(e) => return unusable(e),
+        },
+        (None, None) => return unusable("give --tracker or --receipt"),
+    };
+    let rec = match Record::open(record) {
+        Ok(r) => r,
+        Err(e) => return unusable(format!("{}: {e}", record.display())),
+    };
+    let context = match rec.context(&mut OsRng) {
+        Ok(c) => c,
+        Err(e) => return unusable(format!("{}: {e}", record.display())),
+    };
+    let answer = match check_ballot(&context, &rec.path(files::BOARD), &query, &mut OsRng) {
+        Ok(a) => a,
+        Err(e) => return unusable(e),
+    };
+    let tracker = answer
+        .tracker
+        .map_or_else(|| "this prefix".to_string(), |t| to_hex(&t));
+    println!(
+        "board: {} entries chained from the genesis to head {}{}",
+        answer.entries,
+        to_hex(&answer.head),
+        if answer.closed {
+            " (closed)"
+        } else {
+            " (open)"
+        }
+    );
+    if let Query::Receipt(_) = query {
+        println!(
+            "receipt: signed by the ballot box key {}",
+            to_hex(answer.ballot_box.as_bytes())
+        );
+    }
+    match answer.status {
+        BallotStatus::Counted { entry } => {
+            println!("tracker {tracker}: COUNTED (entry {entry}; signature and proofs verify)");
+            ExitCode::SUCCESS
+        }
+        BallotStatus::Superseded { entry, by } => {
+            println!(
+                "tracker {tracker}: SUPERSEDED (entry {entry}): a later ballot of the same \
+                 credential, entry {by}, counts instead"
+            );
+            ExitCode::from(3)
+        }
+        BallotStatus::Challenged { entry, selections } => {
+            println!(
+                "tracker {tracker}: CHALLENGED (entry {entry}), never cast; the device \
+                 encrypted:"
+            );
+            for (contest, values) in context.manifest().contests.iter().zip(&selections) {
+                let chosen: Vec<String> = contest
+                    .options
+                    .iter()
+                    .zip(values)
+                    .filter(|(_, v)| **v > 0)
+                    .map(|(name, v)| format!("{} ×{v}", terminal_safe(name)))
+                    .collect();
+                println!(
+                    "  {}: {}",
+                    terminal_safe(&contest.title),
+                    if chosen.is_empty() {
+                        "(nothing)".to_string()
+                    } else {
+                        chosen.join(", ")
+                    }
+                );
+            }
+            ExitCode::from(4)
+        }
+        BallotStatus::Absent => {
+            println!("tracker {tracker}: ABSENT from this board");
+            if let Some(why) = answer.contradiction {
+                println!("  the receipt is valid, so {why}");
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn inspect(record: &Path, tracker: Option<String>) -> ExitCode {
     let rec = match Record::open(record) {
         Ok(r) => r,
         Err(e) => return unusable(format!("{}: {e}", record.display())),
@@ -280,45 +405,43 @@ fn inspect(record: &Path, tracker: Option<&str>) -> ExitCode {
     if let Ok(c) = rec.credentials() {
         println!("  credentials: {}", c.len());
     }
-    let wanted = tracker.map(str::to_ascii_lowercase);
-    if let Some(t) = &wanted {
-        if t.len() < 8 || !t.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return unusable("--tracker needs at least 8 hex digits");
-        }
-    }
-    let mut found = None;
     let mut entries = 0u64;
+    let mut challenges = 0u64;
+    let mut broken = false;
     match rec.board() {
         Ok(mut reader) => {
-            while let Ok(Some(entry)) = reader.next_checked() {
-                entries += 1;
-                if let (Some(t), Entry::Ballot { number, bytes, .. }) = (&wanted, &entry) {
-                    if let Ok(ballot) = Ballot::from_bytes(bytes) {
-                        if to_hex(&ballot.tracker()).starts_with(t.as_str()) {
-                            found = Some(*number);
+            let end = loop {
+                match reader.next_checked() {
+                    Ok(Some(entry)) => {
+                        entries += 1;
+                        if let Entry::Challenge { .. } = entry {
+                            challenges += 1;
                         }
                     }
+                    Ok(None) => break String::new(),
+                    Err(e) => {
+                        broken = true;
+                        break format!(" — then BROKEN: {}", terminal_safe(&e.to_string()));
+                    }
                 }
-            }
+            };
             println!(
-                "  board: {entries} entries, head {}…",
+                "  board: {entries} entries ({challenges} challenges), head {}…{end}",
                 to_hex(reader.head()).get(..16).unwrap_or("")
             );
         }
-        Err(e) => println!("  board: {}", terminal_safe(&e.to_string())),
+        Err(e) => {
+            broken = true;
+            println!("  board: {}", terminal_safe(&e.to_string()));
+        }
     }
     if let Ok(results) = rec.results() {
         print!("{}", results.table());
     }
-    match (wanted, found) {
-        (Some(t), Some(n)) => {
-            println!("tracker {t}…: on the board as entry {n}");
-            ExitCode::SUCCESS
-        }
-        (Some(t), None) => {
-            println!("tracker {t}…: NOT on the board");
-            ExitCode::from(1)
-        }
-        (None, _) => ExitCode::SUCCESS,
+    match tracker {
+        Some(t) => check(record, Some(t), None),
+        // A summary of a board that does not chain is no summary: say so in the exit code.
+        None if broken => ExitCode::from(1),
+        None => ExitCode::SUCCESS,
     }
 }

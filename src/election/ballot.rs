@@ -1,5 +1,6 @@
-//! Encrypted ballots: encryption on the voter's device, strict decoding, verification into a
-//! [`VerifiedBallot`], trackers and the Benaloh cast-or-challenge reveal.
+//! Encrypted ballots: encryption on the voter's device, the Benaloh cast-or-challenge choice,
+//! strict decoding, verification into a [`VerifiedBallot`] or a [`VerifiedChallenge`], and
+//! trackers.
 //!
 //! # Construction
 //! For contest `c` with options `o` and selections `v_{c,o}`:
@@ -9,18 +10,31 @@
 //! r_{c,o} = SHA-512("evote/ballot-nonce/v1" ‖ H_E ‖ ballot id ‖ LE32(c) ‖ LE32(o) ‖ seed) mod ℓ
 //! (α, β)_{c,o} = Enc_K(v_{c,o}; r_{c,o}),  with a range proof for 0..=R_c
 //! one selection-limit proof per contest for min_c..=max_c
-//! σ = Schnorr signature by the credential over SHA-512("evote/ballot-body/v1" ‖ body)
+//! tracker = SHA-512("evote/tracker/v2" ‖ body)       shown to the voter before the choice
+//! cast:      σ = Schnorr signature by the credential, transcript "evote/ballot-cast/v2"
+//!                 over (H_E, SHA-512("evote/ballot-body/v1" ‖ body))
+//! challenge: σ' = Schnorr signature by the credential, transcript "evote/ballot-challenge/v2"
+//!                 over (H_E, body hash, seed), published with the seed
 //! ```
+//!
+//! [`PendingBallot::encrypt`] makes the body and its tracker and signs nothing. The voter then
+//! chooses once: [`PendingBallot::cast`] signs the cast statement and forgets the seed;
+//! [`PendingBallot::challenge`] reveals the seed under the challenge statement. Both consume the
+//! pending ballot, so one body is never both. A challenged ballot carries no cast signature, so
+//! nobody — a ballot box that saw the seed, an observer of the published challenge — can make it
+//! a countable ballot; the two signatures are in separate transcripts, so neither stands for the
+//! other.
 //!
 //! Every proof's transcript starts from `H_E`, the ballot id, the public credential, the contest
 //! and the option (see [`super::context::labels`]), so a proof cannot move between elections,
 //! ballots, voters, contests or options.
 //!
 //! # Layout
-//! `version (1) ‖ kind 64 ‖ ballot id (32) ‖ credential (32) ‖ u32(contests)`, per contest
+//! body: `version 2 (1) ‖ kind 64 ‖ ballot id (32) ‖ credential (32) ‖ u32(contests)`, per contest
 //! `u32(options)`, per option `ciphertext (64) ‖ u32(len) ‖ range proof`, then
-//! `u32(len) ‖ selection-limit proof`; finally the signature (64). All ballots of one manifest
-//! have the same length whatever the choices.
+//! `u32(len) ‖ selection-limit proof`.
+//! A cast ballot is `body ‖ σ (64)`; a challenged ballot is `body ‖ seed (32) ‖ σ' (64)`. All
+//! ballots of one manifest have the same length whatever the choices.
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
@@ -37,8 +51,12 @@ use crate::keys::PublicKey;
 use crate::proofs::{BatchVerifier, RangeProof, SchnorrProof, SelectionLimitProof};
 
 /// The version byte of the ballot encoding.
-pub const BALLOT_VERSION: u8 = 1;
+pub const BALLOT_VERSION: u8 = 2;
 const KIND_BALLOT: u8 = 64;
+/// Bytes a cast ballot adds to its body: the cast signature.
+pub(crate) const CAST_TAIL: usize = 64;
+/// Bytes a challenged ballot adds to its body: the seed and the challenge signature.
+pub(crate) const CHALLENGE_TAIL: usize = 32 + 64;
 
 /// One contest of an encrypted ballot.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,13 +73,40 @@ impl EncryptedContest {
     }
 }
 
-/// An encrypted, signed ballot, as a device makes it or a server decodes it. Not yet checked:
-/// only [`Ballot::verify`] (or the board) turns it into a [`VerifiedBallot`].
+/// What cast and challenged ballots share: the id, the credential and the encrypted contests
+/// with their proofs. The tracker and the signatures are over its encoding.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Ballot {
+pub(crate) struct Body {
     ballot_id: [u8; 32],
     credential: PublicKey,
     contests: Vec<EncryptedContest>,
+}
+
+/// A ballot encrypted and proved on the voter's device, before the voter's choice: it shows its
+/// tracker, and is then either cast ([`PendingBallot::cast`]) or challenged
+/// ([`PendingBallot::challenge`]), never both (each consumes it; it is not `Clone`). It holds
+/// the seed of its nonces, zeroized on drop.
+pub struct PendingBallot {
+    election: [u8; 64],
+    body: Body,
+    secret: BallotSecret,
+}
+
+/// An encrypted ballot, cast: signed by its credential under the cast statement. As a device
+/// makes it or a server decodes it, not yet checked: only [`Ballot::verify`] (or the board)
+/// turns it into a [`VerifiedBallot`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Ballot {
+    body: Body,
+    signature: SchnorrProof,
+}
+
+/// A challenged ballot: the body, the revealed seed and the credential's signature of the
+/// challenge. Not yet checked: only [`ChallengedBallot::verify`] (or the board) opens it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChallengedBallot {
+    body: Body,
+    seed: [u8; 32],
     signature: SchnorrProof,
 }
 
@@ -73,23 +118,28 @@ pub struct VerifiedBallot {
     tracker: [u8; 64],
 }
 
+/// A challenged ballot whose structure, credential, challenge signature and proofs were checked
+/// and whose seed opens every ciphertext: the selections the device encrypted, for the voter to
+/// compare with what they chose.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedChallenge {
+    challenged: ChallengedBallot,
+    tracker: [u8; 64],
+    selections: Vec<Vec<u64>>,
+}
+
 /// The device's secret for one ballot: the seed its nonces derive from. Zeroized on drop.
-/// Reveal it (and never cast the ballot) to challenge the device.
 #[derive(Clone, Zeroize, ZeroizeOnDrop)]
-pub struct BallotSecret {
+struct BallotSecret {
     seed: [u8; 32],
 }
 
-impl BallotSecret {
-    /// The seed, for a Benaloh challenge of a ballot that will not be cast.
-    pub fn expose_seed(&self) -> [u8; 32] {
-        self.seed
-    }
-}
-
-impl core::fmt::Debug for BallotSecret {
+impl core::fmt::Debug for PendingBallot {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str("BallotSecret(<redacted>)")
+        f.debug_struct("PendingBallot")
+            .field("tracker", &crate::election::record::to_hex(&self.tracker()))
+            .field("seed", &"<redacted>")
+            .finish_non_exhaustive()
     }
 }
 
@@ -111,6 +161,8 @@ pub enum BallotError {
     },
     /// The credential is not on the election's list.
     UnknownCredential,
+    /// The credential given to cast or challenge is not the one the ballot was made for.
+    WrongCredential,
     /// The signature does not verify.
     InvalidSignature,
     /// A proof does not verify.
@@ -139,6 +191,9 @@ impl core::fmt::Display for BallotError {
             Self::InvalidSelection { contest, reason } => write!(f, "contest {contest}: {reason}"),
             Self::Shape { reason } => write!(f, "ballot shape: {reason}"),
             Self::UnknownCredential => f.write_str("the credential is not on the election's list"),
+            Self::WrongCredential => {
+                f.write_str("the credential is not the one this ballot was made for")
+            }
             Self::InvalidSignature => f.write_str("the ballot signature does not verify"),
             Self::InvalidProof {
                 contest,
@@ -176,7 +231,7 @@ impl From<DecodeError> for BallotError {
 /// The part of a ballot a batch check names when it fails.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BallotPart {
-    /// The credential's signature over the ballot body.
+    /// The credential's signature (of the cast, or of the challenge).
     Signature,
     /// An option's range proof.
     Option {
@@ -213,7 +268,7 @@ impl BallotPart {
 }
 
 fn derive_nonce(
-    context: &ElectionContext,
+    election: &[u8; 64],
     ballot_id: &[u8; 32],
     contest: usize,
     option: usize,
@@ -221,7 +276,7 @@ fn derive_nonce(
 ) -> curve25519_dalek::scalar::Scalar {
     let mut h = Sha512::new();
     h.update(b"evote/ballot-nonce/v1");
-    h.update(context.hash());
+    h.update(election);
     h.update(ballot_id);
     h.update((contest as u32).to_le_bytes());
     h.update((option as u32).to_le_bytes());
@@ -263,21 +318,22 @@ fn check_selections(context: &ElectionContext, selections: &[Vec<u64>]) -> Resul
     Ok(())
 }
 
-impl Ballot {
-    /// Encrypts a voter's selections (`selections[c][o]` for contest `c`, option `o`), proves
-    /// every option's range and every contest's limits, and signs the ballot.
+impl PendingBallot {
+    /// Encrypts a voter's selections (`selections[c][o]` for contest `c`, option `o`) for the
+    /// credential `credential` and proves every option's range and every contest's limits.
+    /// Nothing is signed yet: show the voter [`PendingBallot::tracker`], then cast or challenge.
     ///
-    /// Returns the ballot and its [`BallotSecret`] (for a Benaloh challenge).
+    /// The prover runs in time independent of the selections.
     ///
     /// # Errors
     /// [`BallotError::InvalidSelection`] or [`BallotError::Shape`] for selections the manifest
     /// does not allow; nothing is encrypted then.
     pub fn encrypt<R: RngCore + CryptoRng>(
         context: &ElectionContext,
-        credential: &VoterCredential,
+        credential: &PublicKey,
         selections: &[Vec<u64>],
         rng: &mut R,
-    ) -> Result<(Self, BallotSecret), BallotError> {
+    ) -> Result<Self, BallotError> {
         check_selections(context, selections)?;
         let mut ballot_id = [0u8; 32];
         rng.fill_bytes(&mut ballot_id);
@@ -288,7 +344,7 @@ impl Ballot {
                 seed
             },
         };
-        let public = credential.public();
+        let election = *context.hash();
         let key = context.encryption_key();
         let mut contests = Vec::with_capacity(selections.len());
         for (c, (contest, chosen)) in context
@@ -304,10 +360,10 @@ impl Ballot {
             for (o, value) in chosen.iter().enumerate() {
                 let opening = Opening::new(
                     *value,
-                    derive_nonce(context, &ballot_id, c, o, &secret.seed),
+                    derive_nonce(&election, &ballot_id, c, o, &secret.seed),
                 );
                 let (ct, proof) = RangeProof::encrypt_opening_and_prove(
-                    &mut context.option_transcript(&ballot_id, public, c, o),
+                    &mut context.option_transcript(&ballot_id, credential, c, o),
                     key,
                     &opening,
                     0..=contest.option_limit,
@@ -323,7 +379,7 @@ impl Ballot {
                 openings.push(opening);
             }
             let limit = SelectionLimitProof::prove(
-                &mut context.limit_transcript(&ballot_id, public, c),
+                &mut context.limit_transcript(&ballot_id, credential, c),
                 key,
                 &ciphertexts,
                 &openings,
@@ -341,96 +397,115 @@ impl Ballot {
                 limit,
             });
         }
-        let body_hash = hash_body(&encode_body(&ballot_id, public, &contests));
-        let signature = SchnorrProof::prove(
-            &mut context.signature_transcript(&body_hash),
-            &credential.0,
-            rng,
-        );
-        let ballot = Self {
-            ballot_id,
-            credential: *public,
-            contests,
-            signature,
-        };
-        Ok((ballot, secret))
+        Ok(Self {
+            election,
+            body: Body {
+                ballot_id,
+                credential: *credential,
+                contests,
+            },
+            secret,
+        })
+    }
+
+    /// The tracker to show the voter before the choice; the cast or challenged ballot has the
+    /// same one.
+    pub fn tracker(&self) -> [u8; 64] {
+        self.body.tracker()
     }
 
     /// The ballot id.
     pub fn id(&self) -> &[u8; 32] {
-        &self.ballot_id
+        &self.body.ballot_id
     }
 
-    /// The voter's public credential.
-    pub fn credential(&self) -> &PublicKey {
-        &self.credential
-    }
-
-    /// The encrypted contests.
-    pub fn contests(&self) -> &[EncryptedContest] {
-        &self.contests
-    }
-
-    fn body_hash(&self) -> [u8; 64] {
-        hash_body(&encode_body(
-            &self.ballot_id,
-            &self.credential,
-            &self.contests,
-        ))
-    }
-
-    /// Every option's ciphertext and range proof, contest after contest.
-    pub(crate) fn flattened(&self) -> (Vec<Ciphertext>, Vec<RangeProof>) {
-        let cts = self
-            .contests
-            .iter()
-            .flat_map(|c| c.ciphertexts.iter().copied())
-            .collect();
-        let proofs = self
-            .contests
-            .iter()
-            .flat_map(|c| c.proofs.iter().cloned())
-            .collect();
-        (cts, proofs)
-    }
-
-    /// What the board and the verifier keep unique for ballot ids: the id *under its
-    /// credential*, `SHA-512("evote/ballot-id-scope/v1" ‖ enc(credential) ‖ id)[..32]`. A ballot
-    /// id separates the proof transcripts of one credential's ballots; the same id under
-    /// another credential is another ballot. (A global id index let anyone holding a credential
-    /// who saw a ballot in transit cast a ballot with the same id first and have the honest one
-    /// refused.)
-    pub(crate) fn scoped_id(&self) -> [u8; 32] {
-        use sha2::{Digest, Sha512};
-        let digest = Sha512::new()
-            .chain_update(b"evote/ballot-id-scope/v1")
-            .chain_update(self.credential.as_bytes())
-            .chain_update(self.ballot_id)
-            .finalize();
-        let mut out = [0u8; 32];
-        out.copy_from_slice(digest.get(..32).unwrap_or(&[0u8; 32]));
-        out
-    }
-
-    /// The canonical encoding (see the module's Layout).
-    pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = encode_body(&self.ballot_id, &self.credential, &self.contests);
-        out.extend_from_slice(&self.signature.to_bytes());
-        out
-    }
-
-    /// The tracker shown to the voter: `SHA-512("evote/tracker/v1" ‖ encoding)`.
-    pub fn tracker(&self) -> [u8; 64] {
-        tracker_of(&self.to_bytes())
-    }
-
-    /// Decodes a ballot strictly (no manifest needed; [`Ballot::verify`] checks the shape).
+    /// Casts: signs the cast statement with the voter's credential and forgets the seed.
     ///
     /// # Errors
-    /// [`BallotError::Decode`] for anything but a canonical encoding.
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+    /// [`BallotError::WrongCredential`] if `credential` is not the one the ballot was made for
+    /// (the pending ballot is consumed either way).
+    pub fn cast<R: RngCore + CryptoRng>(
+        self,
+        credential: &VoterCredential,
+        rng: &mut R,
+    ) -> Result<Ballot, BallotError> {
+        if credential.public() != &self.body.credential {
+            return Err(BallotError::WrongCredential);
+        }
+        let signature = SchnorrProof::prove(
+            &mut super::context::cast_transcript(&self.election, &self.body.hash()),
+            &credential.0,
+            rng,
+        );
+        Ok(Ballot {
+            body: self.body,
+            signature,
+        })
+    }
+
+    /// Challenges (Benaloh): reveals the seed, signed by the voter's credential under the
+    /// challenge statement. The result is for the board's record of challenges and for the
+    /// voter's check of what the device encrypted; it can never be cast.
+    ///
+    /// # Errors
+    /// [`BallotError::WrongCredential`] if `credential` is not the one the ballot was made for.
+    pub fn challenge<R: RngCore + CryptoRng>(
+        self,
+        credential: &VoterCredential,
+        rng: &mut R,
+    ) -> Result<ChallengedBallot, BallotError> {
+        if credential.public() != &self.body.credential {
+            return Err(BallotError::WrongCredential);
+        }
+        let seed = self.secret.seed;
+        let signature = SchnorrProof::prove(
+            &mut super::context::challenge_transcript(&self.election, &self.body.hash(), &seed),
+            &credential.0,
+            rng,
+        );
+        Ok(ChallengedBallot {
+            body: self.body,
+            seed,
+            signature,
+        })
+    }
+}
+
+impl Body {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = vec![BALLOT_VERSION, KIND_BALLOT];
+        out.extend_from_slice(&self.ballot_id);
+        out.extend_from_slice(self.credential.as_bytes());
+        out.extend_from_slice(&(self.contests.len() as u32).to_le_bytes());
+        for contest in &self.contests {
+            out.extend_from_slice(&(contest.ciphertexts.len() as u32).to_le_bytes());
+            for (ct, proof) in contest.ciphertexts.iter().zip(&contest.proofs) {
+                out.extend_from_slice(&ct.to_bytes());
+                let p = proof.to_bytes();
+                out.extend_from_slice(&(p.len() as u32).to_le_bytes());
+                out.extend_from_slice(&p);
+            }
+            let l = contest.limit.to_bytes();
+            out.extend_from_slice(&(l.len() as u32).to_le_bytes());
+            out.extend_from_slice(&l);
+        }
+        out
+    }
+
+    /// `SHA-512("evote/ballot-body/v1" ‖ body)`: what both signatures cover.
+    fn hash(&self) -> [u8; 64] {
+        let mut h = Sha512::new();
+        h.update(b"evote/ballot-body/v1");
+        h.update(self.encode());
+        h.finalize().into()
+    }
+
+    pub(crate) fn tracker(&self) -> [u8; 64] {
+        tracker_of_body(&self.encode())
+    }
+
+    fn read(reader: &mut Reader<'_>) -> Result<Self, BallotError> {
         const WHAT: &str = "ballot";
-        let mut reader = Reader::new(bytes, WHAT, "a complete ballot");
         let version = reader.u8()?;
         if version != BALLOT_VERSION {
             return Err(DecodeError::UnsupportedVersion {
@@ -483,25 +558,33 @@ impl Ballot {
                 limit,
             });
         }
-        let signature = SchnorrProof::from_bytes(&reader.array::<64>()?)?;
-        reader.finish()?;
         Ok(Self {
             ballot_id,
             credential,
             contests,
-            signature,
         })
     }
 
-    /// Queues every check of this ballot into `batch`: shape against the manifest (including
-    /// every proof's number of branches) and credential on the list are checked now, before
-    /// anything is queued; then the signature and every proof are queued. Returns, for each
-    /// queued item, its queue position and the [`BallotPart`] it checks.
-    pub(crate) fn queue<R: RngCore + CryptoRng>(
-        &self,
-        context: &ElectionContext,
-        batch: &mut BatchVerifier<R>,
-    ) -> Result<Vec<(usize, BallotPart)>, BallotError> {
+    /// What the board and the verifier keep unique for ballot ids: the id *under its
+    /// credential*, `SHA-512("evote/ballot-id-scope/v1" ‖ enc(credential) ‖ id)[..32]`. A ballot
+    /// id separates the proof transcripts of one credential's ballots; the same id under
+    /// another credential is another ballot. (A global id index let anyone holding a credential
+    /// who saw a ballot in transit cast a ballot with the same id first and have the honest one
+    /// refused.)
+    pub(crate) fn scoped_id(&self) -> [u8; 32] {
+        let digest = Sha512::new()
+            .chain_update(b"evote/ballot-id-scope/v1")
+            .chain_update(self.credential.as_bytes())
+            .chain_update(self.ballot_id)
+            .finalize();
+        let mut out = [0u8; 32];
+        out.copy_from_slice(digest.get(..32).unwrap_or(&[0u8; 32]));
+        out
+    }
+
+    /// Shape against the manifest (every proof's number of branches included) and the
+    /// credential on the list: the checks that need no group operation.
+    fn check_statement(&self, context: &ElectionContext) -> Result<(), BallotError> {
         let manifest = context.manifest();
         if self.contests.len() != manifest.contests.len() {
             return Err(BallotError::Shape {
@@ -535,13 +618,23 @@ impl Ballot {
         if !context.credentials().contains(&self.credential) {
             return Err(BallotError::UnknownCredential);
         }
+        Ok(())
+    }
+
+    /// Queues every check of this body into `batch` with `signature` in `transcript`: the
+    /// statement is checked first ([`Body::check_statement`]), before anything is queued; then
+    /// the signature and every proof are queued. Returns, for each queued item, its queue
+    /// position and the [`BallotPart`] it checks.
+    fn queue<R: RngCore + CryptoRng>(
+        &self,
+        context: &ElectionContext,
+        signature: (&mut merlin::Transcript, &SchnorrProof),
+        batch: &mut BatchVerifier<R>,
+    ) -> Result<Vec<(usize, BallotPart)>, BallotError> {
+        self.check_statement(context)?;
+        let manifest = context.manifest();
         let mut owners = Vec::new();
-        let body_hash = self.body_hash();
-        let position = batch.queue_schnorr(
-            &mut context.signature_transcript(&body_hash),
-            &self.signature,
-            &self.credential,
-        );
+        let position = batch.queue_schnorr(signature.0, signature.1, &self.credential);
         owners.push((position, BallotPart::Signature));
         let public = context.public_key();
         // With the shapes checked above, queueing cannot fail; should it, the error is reported
@@ -587,8 +680,171 @@ impl Ballot {
         Ok(owners)
     }
 
-    /// Checks the ballot against `context`: shape, credential, signature and every proof (in
-    /// one batch; a failure names the first bad proof).
+    /// Recomputes every nonce from `seed` and finds each option's value in `0..=R` (variable
+    /// time: only for a seed that is public).
+    fn vartime_open(
+        &self,
+        context: &ElectionContext,
+        seed: &[u8; 32],
+    ) -> Result<Vec<Vec<u64>>, BallotError> {
+        let manifest = context.manifest();
+        if self.contests.len() != manifest.contests.len() {
+            return Err(BallotError::Shape {
+                reason: "wrong number of contests",
+            });
+        }
+        let mut selections = Vec::with_capacity(self.contests.len());
+        for (c, (contest, spec)) in self.contests.iter().zip(&manifest.contests).enumerate() {
+            let mut values = Vec::with_capacity(contest.ciphertexts.len());
+            for (o, ct) in contest.ciphertexts.iter().enumerate() {
+                let r = derive_nonce(context.hash(), &self.ballot_id, c, o, seed);
+                let value = (0..=spec.option_limit)
+                    .find(|v| ct.vartime_is_opened_by(context.public_key(), &Opening::new(*v, r)))
+                    .ok_or(BallotError::RevealMismatch {
+                        contest: c,
+                        option: o,
+                    })?;
+                values.push(value);
+            }
+            selections.push(values);
+        }
+        Ok(selections)
+    }
+
+    /// The first 16 bytes of every ciphertext's `alpha`: the keys of the replay indices.
+    pub(crate) fn alpha_keys(&self) -> Vec<[u8; 16]> {
+        self.contests
+            .iter()
+            .flat_map(|c| &c.ciphertexts)
+            .map(|ct| {
+                let mut key = [0u8; 16];
+                key.copy_from_slice(
+                    ct.compressed()[0]
+                        .as_bytes()
+                        .get(..16)
+                        .unwrap_or(&[0u8; 16]),
+                );
+                key
+            })
+            .collect()
+    }
+}
+
+/// Runs a queued batch and names the first failing part.
+fn run_batch<R: RngCore + CryptoRng>(
+    batch: BatchVerifier<R>,
+    owners: &[(usize, BallotPart)],
+) -> Result<(), BallotError> {
+    batch.verify().map_err(|failed| {
+        failed
+            .failures
+            .first()
+            .and_then(|f| {
+                owners
+                    .iter()
+                    .find(|(p, _)| *p == f.index)
+                    .map(|(_, part)| part.failure(f.kind))
+            })
+            .unwrap_or(BallotError::InvalidSignature)
+    })
+}
+
+impl Ballot {
+    /// Encrypts, proves and casts at once, for a client that does not offer the voter a
+    /// challenge (a load generator, a kiosk that audits otherwise): [`PendingBallot::encrypt`]
+    /// then [`PendingBallot::cast`].
+    ///
+    /// # Errors
+    /// As [`PendingBallot::encrypt`].
+    pub fn encrypt_and_cast<R: RngCore + CryptoRng>(
+        context: &ElectionContext,
+        credential: &VoterCredential,
+        selections: &[Vec<u64>],
+        rng: &mut R,
+    ) -> Result<Self, BallotError> {
+        PendingBallot::encrypt(context, credential.public(), selections, rng)?.cast(credential, rng)
+    }
+
+    /// The ballot id.
+    pub fn id(&self) -> &[u8; 32] {
+        &self.body.ballot_id
+    }
+
+    /// The voter's public credential.
+    pub fn credential(&self) -> &PublicKey {
+        &self.body.credential
+    }
+
+    /// The encrypted contests.
+    pub fn contests(&self) -> &[EncryptedContest] {
+        &self.body.contests
+    }
+
+    pub(crate) fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// Every option's ciphertext and range proof, contest after contest.
+    pub(crate) fn flattened(&self) -> (Vec<Ciphertext>, Vec<RangeProof>) {
+        let cts = self
+            .body
+            .contests
+            .iter()
+            .flat_map(|c| c.ciphertexts.iter().copied())
+            .collect();
+        let proofs = self
+            .body
+            .contests
+            .iter()
+            .flat_map(|c| c.proofs.iter().cloned())
+            .collect();
+        (cts, proofs)
+    }
+
+    /// The ballot id under its credential, as the board and the verifier keep it unique (see
+    /// `docs/election.md`).
+    pub(crate) fn scoped_id(&self) -> [u8; 32] {
+        self.body.scoped_id()
+    }
+
+    /// The canonical encoding: `body ‖ σ` (see the module's Layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.body.encode();
+        out.extend_from_slice(&self.signature.to_bytes());
+        out
+    }
+
+    /// The tracker shown to the voter: `SHA-512("evote/tracker/v2" ‖ body)`, the same before
+    /// and after the cast.
+    pub fn tracker(&self) -> [u8; 64] {
+        self.body.tracker()
+    }
+
+    /// Decodes a ballot strictly (no manifest needed; [`Ballot::verify`] checks the shape).
+    ///
+    /// # Errors
+    /// [`BallotError::Decode`] for anything but a canonical encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+        let mut reader = Reader::new(bytes, "ballot", "a complete ballot");
+        let body = Body::read(&mut reader)?;
+        let signature = SchnorrProof::from_bytes(&reader.array::<64>()?)?;
+        reader.finish()?;
+        Ok(Self { body, signature })
+    }
+
+    /// Queues every check of this ballot into `batch` (see [`Body::queue`]).
+    pub(crate) fn queue<R: RngCore + CryptoRng>(
+        &self,
+        context: &ElectionContext,
+        batch: &mut BatchVerifier<R>,
+    ) -> Result<Vec<(usize, BallotPart)>, BallotError> {
+        let mut transcript = super::context::cast_transcript(context.hash(), &self.body.hash());
+        self.body
+            .queue(context, (&mut transcript, &self.signature), batch)
+    }
+
+    /// Checks the ballot against `context`: shape, credential, cast signature and every proof
+    /// (in one batch; a failure names the first bad proof).
     ///
     /// # Errors
     /// The first [`BallotError`] found.
@@ -599,15 +855,7 @@ impl Ballot {
     ) -> Result<VerifiedBallot, BallotError> {
         let mut batch = BatchVerifier::new(&mut *rng);
         let owners = self.queue(context, &mut batch)?;
-        if let Err(failed) = batch.verify() {
-            let first = failed.failures.first().and_then(|f| {
-                owners
-                    .iter()
-                    .find(|(p, _)| *p == f.index)
-                    .map(|(_, part)| part.failure(f.kind))
-            });
-            return Err(first.unwrap_or(BallotError::InvalidSignature));
-        }
+        run_batch(batch, &owners)?;
         Ok(VerifiedBallot::new_unchecked(self))
     }
 
@@ -681,74 +929,107 @@ impl Ballot {
             })
             .collect()
     }
+}
 
-    /// Opens a challenged ballot with its revealed seed (variable time: the seed is public once
-    /// revealed): recomputes every nonce and finds each option's value in `0..=R`.
+impl ChallengedBallot {
+    /// The ballot id.
+    pub fn id(&self) -> &[u8; 32] {
+        &self.body.ballot_id
+    }
+
+    /// The voter's public credential.
+    pub fn credential(&self) -> &PublicKey {
+        &self.body.credential
+    }
+
+    /// The revealed seed.
+    pub fn seed(&self) -> &[u8; 32] {
+        &self.seed
+    }
+
+    /// The encrypted contests.
+    pub fn contests(&self) -> &[EncryptedContest] {
+        &self.body.contests
+    }
+
+    pub(crate) fn body(&self) -> &Body {
+        &self.body
+    }
+
+    /// The tracker the voter saw before choosing to challenge.
+    pub fn tracker(&self) -> [u8; 64] {
+        self.body.tracker()
+    }
+
+    /// The canonical encoding: `body ‖ seed ‖ σ'` (see the module's Layout).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = self.body.encode();
+        out.extend_from_slice(&self.seed);
+        out.extend_from_slice(&self.signature.to_bytes());
+        out
+    }
+
+    /// Decodes a challenged ballot strictly.
     ///
     /// # Errors
-    /// [`BallotError::RevealMismatch`] naming the first ciphertext the seed does not open;
-    /// [`BallotError::Shape`] if the ballot does not fit the manifest.
-    pub fn vartime_open(
-        &self,
+    /// [`BallotError::Decode`] for anything but a canonical encoding.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, BallotError> {
+        let mut reader = Reader::new(bytes, "challenged ballot", "a complete challenged ballot");
+        let body = Body::read(&mut reader)?;
+        let seed = reader.array::<32>()?;
+        let signature = SchnorrProof::from_bytes(&reader.array::<64>()?)?;
+        reader.finish()?;
+        Ok(Self {
+            body,
+            seed,
+            signature,
+        })
+    }
+
+    /// Checks the challenge against `context` — shape, credential, the challenge signature and
+    /// every proof in one batch — and opens every ciphertext with the seed (variable time: the
+    /// seed is public).
+    ///
+    /// # Errors
+    /// The first [`BallotError`] found; [`BallotError::RevealMismatch`] for a seed that does
+    /// not open a ciphertext.
+    pub fn verify<R: RngCore + CryptoRng>(
+        self,
         context: &ElectionContext,
-        seed: &[u8; 32],
-    ) -> Result<Vec<Vec<u64>>, BallotError> {
-        let manifest = context.manifest();
-        if self.contests.len() != manifest.contests.len() {
-            return Err(BallotError::Shape {
-                reason: "wrong number of contests",
-            });
-        }
-        let mut selections = Vec::with_capacity(self.contests.len());
-        for (c, (contest, spec)) in self.contests.iter().zip(&manifest.contests).enumerate() {
-            let mut values = Vec::with_capacity(contest.ciphertexts.len());
-            for (o, ct) in contest.ciphertexts.iter().enumerate() {
-                let r = derive_nonce(context, &self.ballot_id, c, o, seed);
-                let value = (0..=spec.option_limit)
-                    .find(|v| ct.vartime_is_opened_by(context.public_key(), &Opening::new(*v, r)))
-                    .ok_or(BallotError::RevealMismatch {
-                        contest: c,
-                        option: o,
-                    })?;
-                values.push(value);
-            }
-            selections.push(values);
-        }
-        Ok(selections)
+        rng: &mut R,
+    ) -> Result<VerifiedChallenge, BallotError> {
+        let mut batch = BatchVerifier::new(&mut *rng);
+        let mut transcript =
+            super::context::challenge_transcript(context.hash(), &self.body.hash(), &self.seed);
+        let owners = self
+            .body
+            .queue(context, (&mut transcript, &self.signature), &mut batch)?;
+        run_batch(batch, &owners)?;
+        let selections = self.body.vartime_open(context, &self.seed)?;
+        let tracker = self.tracker();
+        Ok(VerifiedChallenge {
+            challenged: self,
+            tracker,
+            selections,
+        })
     }
 }
 
-/// Everything but the signature, in the canonical layout.
-fn encode_body(
-    ballot_id: &[u8; 32],
-    credential: &PublicKey,
-    contests: &[EncryptedContest],
-) -> Vec<u8> {
-    let mut out = vec![BALLOT_VERSION, KIND_BALLOT];
-    out.extend_from_slice(ballot_id);
-    out.extend_from_slice(credential.as_bytes());
-    out.extend_from_slice(&(contests.len() as u32).to_le_bytes());
-    for contest in contests {
-        out.extend_from_slice(&(contest.ciphertexts.len() as u32).to_le_bytes());
-        for (ct, proof) in contest.ciphertexts.iter().zip(&contest.proofs) {
-            out.extend_from_slice(&ct.to_bytes());
-            let p = proof.to_bytes();
-            out.extend_from_slice(&(p.len() as u32).to_le_bytes());
-            out.extend_from_slice(&p);
-        }
-        let l = contest.limit.to_bytes();
-        out.extend_from_slice(&(l.len() as u32).to_le_bytes());
-        out.extend_from_slice(&l);
+impl VerifiedChallenge {
+    /// The challenged ballot.
+    pub fn challenged(&self) -> &ChallengedBallot {
+        &self.challenged
     }
-    out
-}
 
-/// `SHA-512("evote/ballot-body/v1" ‖ body)`: what the credential signs.
-fn hash_body(body: &[u8]) -> [u8; 64] {
-    let mut h = Sha512::new();
-    h.update(b"evote/ballot-body/v1");
-    h.update(body);
-    h.finalize().into()
+    /// The tracker.
+    pub fn tracker(&self) -> &[u8; 64] {
+        &self.tracker
+    }
+
+    /// What the device encrypted, `selections[c][o]`.
+    pub fn selections(&self) -> &[Vec<u64>] {
+        &self.selections
+    }
 }
 
 /// The credential bytes of an encoded ballot, read without decoding the rest (for a pass over a
@@ -760,12 +1041,19 @@ pub(crate) fn peek_credential(bytes: &[u8]) -> Option<[u8; 32]> {
     bytes.get(34..66).and_then(|c| c.try_into().ok())
 }
 
-/// `SHA-512("evote/tracker/v1" ‖ ballot encoding)`.
-pub(crate) fn tracker_of(bytes: &[u8]) -> [u8; 64] {
+/// `SHA-512("evote/tracker/v2" ‖ body)`.
+fn tracker_of_body(body: &[u8]) -> [u8; 64] {
     let mut h = Sha512::new();
-    h.update(b"evote/tracker/v1");
-    h.update(bytes);
+    h.update(b"evote/tracker/v2");
+    h.update(body);
     h.finalize().into()
+}
+
+/// The tracker of an encoded cast ballot (`tail` = [`CAST_TAIL`]) or challenged ballot (`tail`
+/// = [`CHALLENGE_TAIL`]), from its bytes, whether or not they decode: the body is everything
+/// but the tail.
+pub(crate) fn tracker_of(bytes: &[u8], tail: usize) -> [u8; 64] {
+    tracker_of_body(bytes.get(..bytes.len().saturating_sub(tail)).unwrap_or(&[]))
 }
 
 impl VerifiedBallot {
@@ -833,7 +1121,10 @@ mod tests {
         rng: &mut ChaCha20Rng,
     ) -> Ballot {
         let honest = vec![vec![1, 0], vec![0; 5], vec![0; 8]];
-        let (mut ballot, _) = Ballot::encrypt(ctx, voter, &honest, rng).unwrap();
+        let mut ballot = PendingBallot::encrypt(ctx, voter.public(), &honest, rng)
+            .unwrap()
+            .cast(voter, rng)
+            .unwrap();
         let spec = &ctx.manifest().contests[contest];
         let key = ctx.encryption_key();
         let mut cts = Vec::new();
@@ -846,7 +1137,7 @@ mod tests {
             // The lying prover needs a u64 "value"; it claims branch 1 (or 0 for a zero).
             let opening = Opening::new(1, r);
             let bytes = lying_proof_bytes(
-                &mut ctx.option_transcript(&ballot.ballot_id, voter.public(), contest, o),
+                &mut ctx.option_transcript(&ballot.body.ballot_id, voter.public(), contest, o),
                 key,
                 &[ct],
                 &opening,
@@ -861,7 +1152,7 @@ mod tests {
         }
         let total = Opening::sum(&openings).unwrap();
         let limit = lying_proof_bytes(
-            &mut ctx.limit_transcript(&ballot.ballot_id, voter.public(), contest),
+            &mut ctx.limit_transcript(&ballot.body.ballot_id, voter.public(), contest),
             key,
             &cts,
             &total,
@@ -870,14 +1161,17 @@ mod tests {
             spec.max_selections - spec.min_selections,
             rng,
         );
-        ballot.contests[contest] = EncryptedContest {
+        ballot.body.contests[contest] = EncryptedContest {
             ciphertexts: cts,
             proofs,
             limit: SelectionLimitProof::from_bytes(&limit).unwrap(),
         };
-        let body_hash = ballot.body_hash();
-        ballot.signature =
-            SchnorrProof::prove(&mut ctx.signature_transcript(&body_hash), &voter.0, rng);
+        let body_hash = ballot.body.hash();
+        ballot.signature = SchnorrProof::prove(
+            &mut crate::election::context::cast_transcript(ctx.hash(), &body_hash),
+            &voter.0,
+            rng,
+        );
         ballot
     }
 
@@ -903,5 +1197,50 @@ mod tests {
                 "{values:?}: {err}"
             );
         }
+    }
+
+    #[test]
+    fn a_challenge_opens_only_with_its_own_seed_and_never_verifies_as_a_cast() {
+        let mut rng = ChaCha20Rng::seed_from_u64(10);
+        let (ctx, voters) = context(&mut rng);
+        let choice = vec![
+            vec![0, 1],
+            vec![0, 0, 1, 0, 0],
+            vec![1, 0, 0, 0, 0, 0, 0, 1],
+        ];
+        let pending = PendingBallot::encrypt(&ctx, voters[0].public(), &choice, &mut rng).unwrap();
+        assert!(!format!("{pending:?}").contains(&format!("{:?}", pending.secret.seed)));
+        let challenged = pending.challenge(&voters[0], &mut rng).unwrap();
+        // The voter (who holds the credential) signs a challenge with another seed: the
+        // signature is valid, the opening is not.
+        let mut wrong = challenged.clone();
+        wrong.seed[0] ^= 1;
+        wrong.signature = SchnorrProof::prove(
+            &mut crate::election::context::challenge_transcript(
+                ctx.hash(),
+                &wrong.body.hash(),
+                &wrong.seed,
+            ),
+            &voters[0].0,
+            &mut rng,
+        );
+        assert!(matches!(
+            wrong.verify(&ctx, &mut rng),
+            Err(BallotError::RevealMismatch {
+                contest: 0,
+                option: 0
+            })
+        ));
+        // The challenge signature does not verify as a cast signature over the same body.
+        let as_cast = Ballot {
+            body: challenged.body.clone(),
+            signature: challenged.signature.clone(),
+        };
+        assert!(matches!(
+            as_cast.verify(&ctx, &mut rng),
+            Err(BallotError::InvalidSignature)
+        ));
+        let opened = challenged.verify(&ctx, &mut rng).unwrap();
+        assert_eq!(opened.selections(), choice.as_slice());
     }
 }

@@ -2,14 +2,26 @@
 //!
 //! # File format
 //! ```text
-//! header:  "EVOTE-BOARD" (11) ‖ version 1 (1) ‖ H_E (64)
+//! header:  "EVOTE-BOARD" (11) ‖ version 2 (1) ‖ H_E (64) ‖ enc(B) (32), B the ballot box's key
 //! entry i: LE32(len) ‖ payload (len bytes) ‖ h_i (64)
-//! payload: LE64(i) ‖ kind (1: ballot, 2: close) ‖ ballot encoding (kind 1 only)
-//! h_0    = SHA-512("evote/board-genesis/v1" ‖ H_E)                 (the head of an empty board)
+//! payload: LE64(i) ‖ kind ‖ content
+//!          kind 1: a cast ballot (content: its encoding, body ‖ cast signature)
+//!          kind 2: the close (no content)
+//!          kind 3: a challenged ballot (content: body ‖ seed ‖ challenge signature)
+//! h_0    = SHA-512("evote/board-genesis/v2" ‖ H_E ‖ enc(B))        (the head of an empty board)
 //! h_i    = SHA-512("evote/board-entry/v1" ‖ h_{i-1} ‖ payload)     (entries count from 1)
 //! ```
 //! The head is the last `h_i`. An auditor who kept an old head checks with
 //! [`verify_extension`] that a later board only appended to it.
+//!
+//! # Cast and challenged ballots
+//! Challenges are entries of the chain ([`BallotBoard::challenge`]), so the set of challenged
+//! ballots is fixed by the board's head, not chosen by whoever writes the record. Cast and
+//! challenged ballots share the board's indices of trackers, ballot ids (under their
+//! credentials) and ciphertexts: a ballot is refused if it shares any of them with a challenged
+//! one ([`BoardError::Challenged`]), and a challenge is refused if it shares one with a ballot
+//! already on the board. A challenged body can therefore never be counted, whoever submits it,
+//! and a cast ballot never reuses ciphertexts whose published seed would open it.
 //!
 //! # Durability
 //! [`BallotBoard::append`] writes the whole entry and calls `fsync` (`File::sync_data`) before it
@@ -18,7 +30,7 @@
 //! returns to its last complete entry; a complete entry whose hash does not chain is corruption,
 //! reported and never repaired silently.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -27,16 +39,21 @@ use rand_core::{CryptoRng, RngCore};
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 
-use super::ballot::{Ballot, BallotError, VerifiedBallot};
+use super::ballot::{
+    Ballot, BallotError, Body, ChallengedBallot, VerifiedBallot, VerifiedChallenge, CAST_TAIL,
+    CHALLENGE_TAIL,
+};
 use super::context::ElectionContext;
 use super::manifest::RevotePolicy;
+pub use super::receipt::{BallotBoxKey, EntryKind, Receipt};
 use crate::keys::PublicKey;
 
 const MAGIC: &[u8; 11] = b"EVOTE-BOARD";
-const BOARD_VERSION: u8 = 1;
-const HEADER_BYTES: u64 = 11 + 1 + 64;
+const BOARD_VERSION: u8 = 2;
+const HEADER_BYTES: u64 = 11 + 1 + 64 + 32;
 const KIND_BALLOT: u8 = 1;
 const KIND_CLOSE: u8 = 2;
+const KIND_CHALLENGE: u8 = 3;
 /// The largest entry a reader accepts (a ballot of the largest manifest is far smaller).
 const MAX_ENTRY_BYTES: u32 = 64 << 20;
 
@@ -60,6 +77,13 @@ pub enum BoardError {
     /// content, possibly under another credential).
     ReplayedCiphertext {
         /// The entry that holds the original.
+        entry: u64,
+    },
+    /// The ballot shares its tracker, ballot id or a ciphertext with a challenged ballot (or,
+    /// for a challenge, with a ballot already on the board): a challenged ballot is never
+    /// counted.
+    Challenged {
+        /// The entry of the challenged (or cast) ballot it conflicts with.
         entry: u64,
     },
     /// The manifest refuses revoting and this credential has already cast.
@@ -106,6 +130,11 @@ impl core::fmt::Display for BoardError {
                     "ballot refused: reuses a ciphertext of entry {entry} (replayed content)"
                 )
             }
+            Self::Challenged { entry } => write!(
+                f,
+                "ballot refused: shares its tracker, ballot id or a ciphertext with challenged \
+                 or cast entry {entry} (a challenged ballot is never cast)"
+            ),
             Self::RevoteRefused { entry } => {
                 write!(f, "ballot refused: this credential already cast entry {entry} and revoting is refused")
             }
@@ -131,40 +160,11 @@ impl From<std::io::Error> for BoardError {
     }
 }
 
-/// What the voter (and the server's logs) get back for an accepted ballot.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Receipt {
-    /// The entry number (from 1).
-    pub entry: u64,
-    /// The ballot's tracker.
-    pub tracker: [u8; 64],
-    /// The board's head after this entry.
-    pub head: [u8; 64],
-}
-
-/// The first 16 bytes of every ciphertext's `alpha` in a ballot: the keys of the replay index.
-pub(crate) fn alpha_keys(ballot: &Ballot) -> Vec<[u8; 16]> {
-    ballot
-        .contests()
-        .iter()
-        .flat_map(|c| c.ciphertexts())
-        .map(|ct| {
-            let mut key = [0u8; 16];
-            key.copy_from_slice(
-                ct.compressed()[0]
-                    .as_bytes()
-                    .get(..16)
-                    .unwrap_or(&[0u8; 16]),
-            );
-            key
-        })
-        .collect()
-}
-
-fn genesis(election: &[u8; 64]) -> [u8; 64] {
+fn genesis(election: &[u8; 64], ballot_box: &PublicKey) -> [u8; 64] {
     let mut h = Sha512::new();
-    h.update(b"evote/board-genesis/v1");
+    h.update(b"evote/board-genesis/v2");
     h.update(election);
+    h.update(ballot_box.as_bytes());
     h.finalize().into()
 }
 
@@ -188,6 +188,15 @@ pub enum Entry {
         /// The head after it.
         head: [u8; 64],
     },
+    /// A challenged ballot (its encoding: body, seed, challenge signature).
+    Challenge {
+        /// The entry number.
+        number: u64,
+        /// The challenged ballot's canonical bytes.
+        bytes: Vec<u8>,
+        /// The head after it.
+        head: [u8; 64],
+    },
     /// The board was closed.
     Close {
         /// The entry number.
@@ -205,6 +214,7 @@ pub struct BoardReader<R> {
     number: u64,
     offset: u64,
     election: [u8; 64],
+    ballot_box: PublicKey,
 }
 
 /// How a read ended.
@@ -227,7 +237,8 @@ impl<R: Read> BoardReader<R> {
                 reason: "no board header",
             })?;
         let (magic, rest) = header.split_at(11);
-        let (version, election) = rest.split_at(1);
+        let (version, rest) = rest.split_at(1);
+        let (election, key) = rest.split_at(64);
         if magic != MAGIC {
             return Err(BoardError::WrongBoard {
                 reason: "not a board file",
@@ -240,18 +251,27 @@ impl<R: Read> BoardReader<R> {
         }
         let mut e = [0u8; 64];
         e.copy_from_slice(election);
+        let ballot_box = PublicKey::from_bytes(key).map_err(|_| BoardError::WrongBoard {
+            reason: "the ballot box key in the header is not a valid public key",
+        })?;
         Ok(Self {
             reader,
-            head: genesis(&e),
+            head: genesis(&e, &ballot_box),
             number: 0,
             offset: HEADER_BYTES,
             election: e,
+            ballot_box,
         })
     }
 
     /// The election hash in the header.
     pub fn election(&self) -> &[u8; 64] {
         &self.election
+    }
+
+    /// The ballot box's public key in the header: the key its receipts verify under.
+    pub fn ballot_box(&self) -> &PublicKey {
+        &self.ballot_box
     }
 
     /// The head after the entries read so far.
@@ -316,6 +336,11 @@ impl<R: Read> BoardReader<R> {
                 bytes: ballot.to_vec(),
                 head: hash,
             },
+            Some((&KIND_CHALLENGE, challenged)) => Entry::Challenge {
+                number,
+                bytes: challenged.to_vec(),
+                head: hash,
+            },
             Some((&KIND_CLOSE, [])) => Entry::Close { number, head: hash },
             _ => {
                 return Err(BoardError::Corrupt {
@@ -351,6 +376,7 @@ impl<R: Read> BoardReader<R> {
 pub struct BallotBoard {
     file: File,
     path: PathBuf,
+    key: BallotBoxKey,
     election: [u8; 64],
     policy: RevotePolicy,
     head: [u8; 64],
@@ -361,8 +387,10 @@ pub struct BallotBoard {
     ballot_ids: HashMap<[u8; 32], u64>,
     /// First 16 bytes of every ciphertext's alpha → entry.
     alphas: HashMap<[u8; 16], u64>,
-    /// Credential → its entries, in order.
+    /// Credential → its cast entries, in order.
     casts: HashMap<[u8; 32], Vec<u64>>,
+    /// The entries that are challenges.
+    challenges: HashSet<u64>,
     /// The file length after the last complete entry.
     end: u64,
 }
@@ -378,11 +406,16 @@ impl core::fmt::Debug for BallotBoard {
 }
 
 impl BallotBoard {
-    /// Creates a new, empty board file for `context` (refuses to overwrite a file).
+    /// Creates a new, empty board file for `context`, whose receipts `key` signs (refuses to
+    /// overwrite a file). The key's public half goes into the header and the genesis hash.
     ///
     /// # Errors
     /// I/O errors (including an existing file).
-    pub fn create(path: &Path, context: &ElectionContext) -> Result<Self, BoardError> {
+    pub fn create(
+        path: &Path,
+        context: &ElectionContext,
+        key: BallotBoxKey,
+    ) -> Result<Self, BoardError> {
         let mut file = OpenOptions::new()
             .read(true)
             .write(true)
@@ -391,6 +424,7 @@ impl BallotBoard {
         file.write_all(MAGIC)?;
         file.write_all(&[BOARD_VERSION])?;
         file.write_all(context.hash())?;
+        file.write_all(key.public().as_bytes())?;
         file.sync_all()?;
         if let Some(dir) = path.parent() {
             // Make the new file's directory entry durable too (best effort where unsupported).
@@ -398,33 +432,40 @@ impl BallotBoard {
                 let _ = d.sync_all();
             }
         }
-        Ok(Self::empty(file, path, context))
+        Ok(Self::empty(file, path, context, key))
     }
 
-    fn empty(file: File, path: &Path, context: &ElectionContext) -> Self {
+    fn empty(file: File, path: &Path, context: &ElectionContext, key: BallotBoxKey) -> Self {
         Self {
             file,
             path: path.to_path_buf(),
             election: *context.hash(),
             policy: context.manifest().revoting,
-            head: genesis(context.hash()),
+            head: genesis(context.hash(), key.public()),
+            key,
             entries: 0,
             closed: false,
             trackers: HashMap::new(),
             ballot_ids: HashMap::new(),
             alphas: HashMap::new(),
             casts: HashMap::new(),
+            challenges: HashSet::new(),
             end: HEADER_BYTES,
         }
     }
 
-    /// Opens an existing board, replaying its entries to rebuild the indices and recovering
-    /// from a crash: a torn last entry is cut off (it was never acknowledged).
+    /// Opens an existing board to write to it with the ballot box key `key`, replaying its
+    /// entries to rebuild the indices and recovering from a crash: a torn last entry is cut off
+    /// (it was never acknowledged).
     ///
     /// # Errors
-    /// [`BoardError::WrongBoard`] for another election's file; [`BoardError::Corrupt`] for a
-    /// complete entry that does not chain or decode; I/O errors.
-    pub fn open(path: &Path, context: &ElectionContext) -> Result<Self, BoardError> {
+    /// [`BoardError::WrongBoard`] for another election's file or another ballot box's key;
+    /// [`BoardError::Corrupt`] for a complete entry that does not chain or decode; I/O errors.
+    pub fn open(
+        path: &Path,
+        context: &ElectionContext,
+        key: BallotBoxKey,
+    ) -> Result<Self, BoardError> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
         let mut reader = BoardReader::new(BufReader::new(file.try_clone()?))?;
         if reader.election() != context.hash() {
@@ -432,7 +473,12 @@ impl BallotBoard {
                 reason: "the board belongs to another election",
             });
         }
-        let mut board = Self::empty(file, path, context);
+        if reader.ballot_box() != key.public() {
+            return Err(BoardError::WrongBoard {
+                reason: "the board was written under another ballot box key",
+            });
+        }
+        let mut board = Self::empty(file, path, context, key);
         let mut good_end = HEADER_BYTES;
         loop {
             match reader.next_entry()? {
@@ -448,7 +494,27 @@ impl BallotBoard {
                         entry: number,
                         reason: "the ballot does not decode",
                     })?;
-                    board.index(&ballot, &bytes, number);
+                    board.index(ballot.body(), number);
+                    board.cast(ballot.credential(), number);
+                    board.head = head;
+                    board.entries = number;
+                    good_end = end;
+                }
+                Next::Entry(
+                    Entry::Challenge {
+                        number,
+                        bytes,
+                        head,
+                    },
+                    end,
+                ) => {
+                    let challenged =
+                        ChallengedBallot::from_bytes(&bytes).map_err(|_| BoardError::Corrupt {
+                            entry: number,
+                            reason: "the challenged ballot does not decode",
+                        })?;
+                    board.index(challenged.body(), number);
+                    board.challenges.insert(number);
                     board.head = head;
                     board.entries = number;
                     good_end = end;
@@ -473,17 +539,52 @@ impl BallotBoard {
         Ok(board)
     }
 
-    fn index(&mut self, ballot: &Ballot, bytes: &[u8], number: u64) {
-        self.trackers
-            .insert(super::ballot::tracker_of(bytes), number);
-        self.ballot_ids.insert(ballot.scoped_id(), number);
-        for key in alpha_keys(ballot) {
+    /// Indexes a cast or challenged body's tracker, scoped ballot id and ciphertexts.
+    fn index(&mut self, body: &Body, number: u64) {
+        self.trackers.insert(body.tracker(), number);
+        self.ballot_ids.insert(body.scoped_id(), number);
+        for key in body.alpha_keys() {
             self.alphas.entry(key).or_insert(number);
         }
+    }
+
+    /// Records a cast ballot of `credential` (revoting and the counted set).
+    fn cast(&mut self, credential: &PublicKey, number: u64) {
         self.casts
-            .entry(ballot.credential().to_bytes())
+            .entry(credential.to_bytes())
             .or_default()
             .push(number);
+    }
+
+    /// The error for a conflict with entry `entry`: [`BoardError::Challenged`] if either side
+    /// is a challenge, `otherwise` if both are cast ballots.
+    fn conflict(&self, entry: u64, challenge: bool, otherwise: BoardError) -> BoardError {
+        if challenge || self.challenges.contains(&entry) {
+            BoardError::Challenged { entry }
+        } else {
+            otherwise
+        }
+    }
+
+    /// The index checks every new body passes, cast or challenged: a new tracker, a new ballot
+    /// id under its credential, no ciphertext already on the board.
+    fn check_unique(&self, body: &Body, challenge: bool) -> Result<(), BoardError> {
+        if let Some(&entry) = self.trackers.get(&body.tracker()) {
+            return Err(self.conflict(entry, challenge, BoardError::Duplicate { entry }));
+        }
+        if let Some(&entry) = self.ballot_ids.get(&body.scoped_id()) {
+            return Err(self.conflict(entry, challenge, BoardError::BallotIdReused { entry }));
+        }
+        for key in body.alpha_keys() {
+            if let Some(&entry) = self.alphas.get(&key) {
+                return Err(self.conflict(
+                    entry,
+                    challenge,
+                    BoardError::ReplayedCiphertext { entry },
+                ));
+            }
+        }
+        Ok(())
     }
 
     fn write_entry(&mut self, payload: &[u8]) -> Result<[u8; 64], BoardError> {
@@ -536,42 +637,32 @@ impl BallotBoard {
         let head = self.write_entry(&payload)?;
         self.head = head;
         self.entries = number;
-        self.index(verified.ballot(), bytes, number);
-        Ok(Receipt {
-            entry: number,
-            tracker: *verified.tracker(),
+        self.index(verified.ballot().body(), number);
+        self.cast(verified.ballot().credential(), number);
+        Ok(Receipt::sign(
+            &self.key,
+            &self.election,
+            (number, EntryKind::Cast),
+            *verified.tracker(),
             head,
-        })
+            rng,
+        ))
     }
 
     /// The checks of [`BallotBoard::append`] that need no proof: closed board, decoding,
     /// duplicates, reused ids and ciphertexts, refused revotes — against the board so far.
     fn precheck(&self, bytes: &[u8]) -> Result<Ballot, BoardError> {
-        self.precheck_decoded(bytes, Ballot::from_bytes(bytes))
+        self.precheck_decoded(Ballot::from_bytes(bytes))
     }
 
     /// [`Self::precheck`] of a ballot already decoded from `bytes` (decoding, 4–5 µs per point,
     /// runs on all cores in [`Self::append_many`]; the index checks stay sequential).
-    fn precheck_decoded(
-        &self,
-        bytes: &[u8],
-        decoded: Result<Ballot, BallotError>,
-    ) -> Result<Ballot, BoardError> {
+    fn precheck_decoded(&self, decoded: Result<Ballot, BallotError>) -> Result<Ballot, BoardError> {
         if self.closed {
             return Err(BoardError::Closed);
         }
         let ballot = decoded.map_err(BoardError::Ballot)?;
-        if let Some(&entry) = self.trackers.get(&super::ballot::tracker_of(bytes)) {
-            return Err(BoardError::Duplicate { entry });
-        }
-        if let Some(&entry) = self.ballot_ids.get(&ballot.scoped_id()) {
-            return Err(BoardError::BallotIdReused { entry });
-        }
-        for key in alpha_keys(&ballot) {
-            if let Some(&entry) = self.alphas.get(&key) {
-                return Err(BoardError::ReplayedCiphertext { entry });
-            }
-        }
+        self.check_unique(ballot.body(), false)?;
         if self.policy == RevotePolicy::Refused {
             if let Some(&entry) = self
                 .casts
@@ -617,8 +708,8 @@ impl BallotBoard {
                 Err(_) => Err(wrong_len()),
             })
             .collect();
-        for (i, (bytes, decoded)) in ballots.iter().zip(decoded).enumerate() {
-            match self.precheck_decoded(bytes, decoded) {
+        for (i, decoded) in decoded.into_iter().enumerate() {
+            match self.precheck_decoded(decoded) {
                 Ok(ballot) => {
                     candidates.push(ballot);
                     positions.push(i);
@@ -649,7 +740,7 @@ impl BallotBoard {
                 }
             };
             let ballot = verified.ballot();
-            let keys = alpha_keys(ballot);
+            let keys = ballot.body().alpha_keys();
             let conflict = if let Some(&entry) = batch_trackers.get(verified.tracker()) {
                 Some(BoardError::Duplicate { entry })
             } else if let Some(&entry) = batch_ids.get(&ballot.scoped_id()) {
@@ -702,14 +793,17 @@ impl BallotBoard {
         }
         // Durable: now index and acknowledge.
         for (i, verified, n, entry_head) in staged {
-            let bytes = ballots.get(i).map(Vec::as_slice).unwrap_or(&[]);
-            self.index(verified.ballot(), bytes, n);
+            self.index(verified.ballot().body(), n);
+            self.cast(verified.ballot().credential(), n);
             if let Some(slot) = results.get_mut(i) {
-                *slot = Some(Ok(Receipt {
-                    entry: n,
-                    tracker: *verified.tracker(),
-                    head: entry_head,
-                }));
+                *slot = Some(Ok(Receipt::sign(
+                    &self.key,
+                    &self.election,
+                    (n, EntryKind::Cast),
+                    *verified.tracker(),
+                    entry_head,
+                    rng,
+                )));
             }
         }
         self.head = head;
@@ -718,6 +812,61 @@ impl BallotBoard {
             .into_iter()
             .map(|r| r.unwrap_or(Err(BoardError::Closed)))
             .collect())
+    }
+
+    /// Records a challenged ballot received as bytes: checks its shape, credential, challenge
+    /// signature and every proof, opens it with its seed, refuses it if it shares a tracker,
+    /// ballot id or ciphertext with any entry already on the board, and appends it durably as
+    /// a challenge entry. From then on no ballot that shares any of these is accepted.
+    ///
+    /// Returns the receipt (the tracker is the one the voter saw) and the opened challenge.
+    ///
+    /// # Errors
+    /// [`BoardError`] saying why; nothing is written then.
+    pub fn challenge<R: RngCore + CryptoRng>(
+        &mut self,
+        context: &ElectionContext,
+        bytes: &[u8],
+        rng: &mut R,
+    ) -> Result<(Receipt, VerifiedChallenge), BoardError> {
+        if context.hash() != &self.election {
+            return Err(BoardError::WrongBoard {
+                reason: "the board belongs to another election",
+            });
+        }
+        if self.closed {
+            return Err(BoardError::Closed);
+        }
+        let expected = context.manifest().ballot_len() - CAST_TAIL as u64 + CHALLENGE_TAIL as u64;
+        if bytes.len() as u64 != expected {
+            return Err(BoardError::Ballot(wrong_len()));
+        }
+        let challenged = ChallengedBallot::from_bytes(bytes).map_err(BoardError::Ballot)?;
+        self.check_unique(challenged.body(), true)?;
+        let opened = challenged
+            .verify(context, rng)
+            .map_err(BoardError::Ballot)?;
+        let number = self.entries + 1;
+        let mut payload = Vec::with_capacity(9 + bytes.len());
+        payload.extend_from_slice(&number.to_le_bytes());
+        payload.push(KIND_CHALLENGE);
+        payload.extend_from_slice(bytes);
+        let head = self.write_entry(&payload)?;
+        self.head = head;
+        self.entries = number;
+        self.index(opened.challenged().body(), number);
+        self.challenges.insert(number);
+        Ok((
+            Receipt::sign(
+                &self.key,
+                &self.election,
+                (number, EntryKind::Challenge),
+                *opened.tracker(),
+                head,
+                rng,
+            ),
+            opened,
+        ))
     }
 
     /// Closes the board durably: no ballot is accepted afterwards, even after a restart.
@@ -741,6 +890,11 @@ impl BallotBoard {
     /// The current head.
     pub fn head(&self) -> &[u8; 64] {
         &self.head
+    }
+
+    /// The ballot box's public key (in the header): receipts verify under it.
+    pub fn ballot_box(&self) -> &PublicKey {
+        self.key.public()
     }
 
     /// The number of entries (ballots and the close marker).
@@ -780,7 +934,9 @@ pub fn verify_extension(old_head: &[u8; 64], path: &Path) -> Result<(u64, [u8; 6
     let mut found = (reader.head() == old_head).then_some(0);
     while let Some(entry) = reader.next_checked()? {
         let (number, head) = match entry {
-            Entry::Ballot { number, head, .. } | Entry::Close { number, head } => (number, head),
+            Entry::Ballot { number, head, .. }
+            | Entry::Challenge { number, head, .. }
+            | Entry::Close { number, head } => (number, head),
         };
         if found.is_none() && &head == old_head {
             found = Some(number);

@@ -13,8 +13,11 @@ use crate::transcript::{CIPHERSUITE, PROTOCOL_VERSION};
 pub mod labels {
     /// Application label of every ballot-proof transcript.
     pub const BALLOT: &[u8] = b"evote/ballot/v1";
-    /// Application label of ballot signatures.
-    pub const SIGNATURE: &[u8] = b"evote/ballot-signature/v1";
+    /// Application label of the credential's signature that casts a ballot.
+    pub const CAST: &[u8] = b"evote/ballot-cast/v2";
+    /// Application label of the credential's signature that challenges a ballot (reveals its
+    /// seed). A separate transcript, so a challenge never stands for a cast.
+    pub const CHALLENGE: &[u8] = b"evote/ballot-challenge/v2";
     /// The election hash.
     pub const ELECTION: &[u8] = b"election-hash";
     /// The ballot id.
@@ -29,6 +32,8 @@ pub mod labels {
     pub const LIMIT: &[u8] = b"selection-limit";
     /// The hash of the signed ballot body.
     pub const BODY: &[u8] = b"ballot-body";
+    /// The revealed seed of a challenged ballot.
+    pub const SEED: &[u8] = b"seed";
 }
 
 /// The election context: protocol version, ciphersuite, manifest, election key, credential
@@ -158,14 +163,27 @@ impl ElectionContext {
         t.append_message(labels::LIMIT, b"");
         t
     }
+}
 
-    /// The transcript of a ballot's signature over its body hash.
-    pub(crate) fn signature_transcript(&self, body_hash: &[u8; 64]) -> Transcript {
-        let mut t = Transcript::new(labels::SIGNATURE);
-        t.append_message(labels::ELECTION, &self.hash);
-        t.append_message(labels::BODY, body_hash);
-        t
-    }
+/// The transcript of the cast signature over a ballot's body hash.
+pub(crate) fn cast_transcript(election: &[u8; 64], body_hash: &[u8; 64]) -> Transcript {
+    let mut t = Transcript::new(labels::CAST);
+    t.append_message(labels::ELECTION, election);
+    t.append_message(labels::BODY, body_hash);
+    t
+}
+
+/// The transcript of the challenge signature over a ballot's body hash and revealed seed.
+pub(crate) fn challenge_transcript(
+    election: &[u8; 64],
+    body_hash: &[u8; 64],
+    seed: &[u8; 32],
+) -> Transcript {
+    let mut t = Transcript::new(labels::CHALLENGE);
+    t.append_message(labels::ELECTION, election);
+    t.append_message(labels::BODY, body_hash);
+    t.append_message(labels::SEED, seed);
+    t
 }
 
 impl core::fmt::Debug for ElectionContext {

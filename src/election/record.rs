@@ -2,8 +2,8 @@
 //!
 //! `docs/record.md` gives the format. Small objects are JSON (`record.json`, `manifest.json`,
 //! `results.json`) for people; everything that is hashed or verified is canonical binary, and the
-//! board, the challenged ballots and the decryption shares are streams of length-prefixed records
-//! that are written and read one at a time.
+//! board (cast and challenged ballots, all entries of its chain) and the decryption shares are
+//! streams that are written and read one record at a time.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -13,7 +13,6 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
-use super::ballot::Ballot;
 use super::board::BoardReader;
 use super::context::ElectionContext;
 use super::credentials::CredentialList;
@@ -24,7 +23,7 @@ use crate::decryption::{CandidateShare, EncryptedTally};
 use crate::errors::DecodeError;
 
 /// The record format's version.
-pub const RECORD_VERSION: u32 = 1;
+pub const RECORD_VERSION: u32 = 2;
 
 /// File names inside a record directory.
 pub mod files {
@@ -36,10 +35,8 @@ pub mod files {
     pub const CEREMONY: &str = "ceremony.bin";
     /// The credential list (binary).
     pub const CREDENTIALS: &str = "credentials.bin";
-    /// The ballot board (the board file itself).
+    /// The ballot board (the board file itself, challenges included).
     pub const BOARD: &str = "board.bin";
-    /// Challenged ballots with their revealed seeds (stream).
-    pub const CHALLENGED: &str = "challenged.bin";
     /// The encrypted tally (binary).
     pub const TALLY: &str = "tally.bin";
     /// The guardians' decryption shares (stream).
@@ -47,12 +44,11 @@ pub mod files {
     /// The results (JSON).
     pub const RESULTS: &str = "results.json";
     /// Every file listed in the index, in order.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 7] = [
         MANIFEST,
         CEREMONY,
         CREDENTIALS,
         BOARD,
-        CHALLENGED,
         TALLY,
         SHARES,
         RESULTS,
@@ -100,6 +96,12 @@ pub enum RecordError {
         /// The error.
         error: DecodeError,
     },
+    /// The record's parts do not make its election: the context cannot be built, or its hash
+    /// is not the recorded one.
+    Context {
+        /// What is wrong.
+        reason: String,
+    },
     /// The record's version is not one this library reads.
     UnsupportedVersion {
         /// The version found.
@@ -113,6 +115,7 @@ impl core::fmt::Display for RecordError {
             Self::Io { file, error } => write!(f, "{file}: {error}"),
             Self::Json { file, message } => write!(f, "{file}: {message}"),
             Self::Decode { file, error } => write!(f, "{file}: {error}"),
+            Self::Context { reason } => write!(f, "election context: {reason}"),
             Self::UnsupportedVersion { version } => {
                 write!(f, "record version {version} is not supported (this library reads {RECORD_VERSION})")
             }
@@ -200,10 +203,8 @@ pub struct RecordParts<'a> {
     pub context: &'a ElectionContext,
     /// The ceremony's public transcript.
     pub ceremony: &'a CeremonyTranscript,
-    /// The board file.
+    /// The board file (its challenge entries are the record's challenged ballots).
     pub board: &'a Path,
-    /// Challenged ballots with their revealed seeds.
-    pub challenged: &'a [(Ballot, [u8; 32])],
     /// The encrypted tally.
     pub tally: &'a EncryptedTally,
     /// The decryption shares.
@@ -227,17 +228,6 @@ pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, 
     put(files::CEREMONY, &parts.ceremony.to_bytes())?;
     put(files::CREDENTIALS, &parts.context.credentials().to_bytes())?;
     std::fs::copy(parts.board, dir.join(files::BOARD)).map_err(io(files::BOARD))?;
-    {
-        let mut out = BufWriter::new(
-            File::create(dir.join(files::CHALLENGED)).map_err(io(files::CHALLENGED))?,
-        );
-        for (ballot, seed) in parts.challenged {
-            let mut frame = ballot.to_bytes();
-            frame.extend_from_slice(seed);
-            write_frame(&mut out, &frame).map_err(io(files::CHALLENGED))?;
-        }
-        out.flush().map_err(io(files::CHALLENGED))?;
-    }
     put(files::TALLY, &parts.tally.to_bytes())?;
     {
         let mut out =
@@ -292,8 +282,8 @@ pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, 
     Ok(index)
 }
 
-/// A record directory opened for reading. Each part is read on demand; the board, challenged
-/// ballots and shares are streamed.
+/// A record directory opened for reading. Each part is read on demand; the board and the
+/// shares are streamed.
 #[derive(Debug)]
 pub struct Record {
     dir: PathBuf,
@@ -398,6 +388,31 @@ impl Record {
         })
     }
 
+    /// The election context the record's manifest, ceremony and credentials make, checked
+    /// against the recorded `election_hash` (the ceremony is adjudicated with `rng`'s weights).
+    /// What a voter's check needs; the full verifier checks much more.
+    ///
+    /// # Errors
+    /// [`RecordError`] for an unreadable part; [`RecordError::Context`] if the parts do not make
+    /// a context or make another election's.
+    pub fn context<R: rand_core::RngCore + rand_core::CryptoRng>(
+        &self,
+        rng: &mut R,
+    ) -> Result<ElectionContext, RecordError> {
+        let context_error = |reason: String| RecordError::Context { reason };
+        let outcome = crate::ceremony::adjudicate(&self.ceremony()?, rng)
+            .map_err(|e| context_error(e.to_string()))?;
+        let context = ElectionContext::new(self.manifest()?, outcome, self.credentials()?)
+            .map_err(|e| context_error(e.to_string()))?;
+        if to_hex(context.hash()) != self.index.election_hash {
+            return Err(context_error(
+                "the hash of manifest, ceremony and credentials is not the recorded election_hash"
+                    .into(),
+            ));
+        }
+        Ok(context)
+    }
+
     /// A streaming reader over the board.
     ///
     /// # Errors
@@ -408,52 +423,6 @@ impl Record {
             file: files::BOARD.into(),
             error: std::io::Error::other(e.to_string()),
         })
-    }
-
-    /// Streams the challenged ballots with their seeds to `each`.
-    ///
-    /// # Errors
-    /// [`RecordError`] for an unreadable or malformed stream, or what `each` returns.
-    pub fn for_each_challenged(
-        &self,
-        mut each: impl FnMut(usize, Result<(Ballot, [u8; 32]), RecordError>) -> Result<(), RecordError>,
-    ) -> Result<(), RecordError> {
-        let mut input = BufReader::new(
-            File::open(self.path(files::CHALLENGED)).map_err(io(files::CHALLENGED))?,
-        );
-        let mut i = 0;
-        while let Some(frame) = read_frame(&mut input, files::CHALLENGED)? {
-            let parsed = match frame.len().checked_sub(32) {
-                Some(split) => {
-                    let (ballot, seed) = frame.split_at(split);
-                    let mut s = [0u8; 32];
-                    s.copy_from_slice(seed);
-                    Ballot::from_bytes(ballot)
-                        .map(|b| (b, s))
-                        .map_err(|e| RecordError::Decode {
-                            file: files::CHALLENGED.into(),
-                            error: match e {
-                                super::ballot::BallotError::Decode(d) => d,
-                                _ => DecodeError::Malformed {
-                                    what: "challenged ballot",
-                                    reason: "invalid",
-                                },
-                            },
-                        })
-                }
-                None => Err(RecordError::Decode {
-                    file: files::CHALLENGED.into(),
-                    error: DecodeError::Length {
-                        what: "challenged ballot",
-                        expected: "ballot + 32",
-                        actual: frame.len(),
-                    },
-                }),
-            };
-            each(i, parsed)?;
-            i += 1;
-        }
-        Ok(())
     }
 
     /// The encrypted tally's bytes, as recorded.

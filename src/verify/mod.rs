@@ -21,8 +21,11 @@ use serde::Serialize;
 
 use crate::ceremony::adjudicate;
 use crate::decryption::combine;
-use crate::election::ballot::{peek_credential, tracker_of, Ballot, BallotError, VerifiedBallot};
-use crate::election::board::{alpha_keys, option_bounds, Entry};
+use crate::election::ballot::{
+    peek_credential, tracker_of, Ballot, BallotError, ChallengedBallot, VerifiedBallot, CAST_TAIL,
+    CHALLENGE_TAIL,
+};
+use crate::election::board::{option_bounds, Entry};
 use crate::election::manifest::RevotePolicy;
 use crate::election::record::{file_hash, files, to_hex, Record, RecordError};
 use crate::election::{ElectionContext, ElectionResults};
@@ -40,9 +43,6 @@ const CREDENTIAL: u8 = 0;
 const TRACKER: u8 = 1;
 const BALLOT_ID: u8 = 2;
 const CIPHERTEXT: u8 = 3;
-/// Set in an index key's entry for challenged ballot `i` (entry = `CHALLENGED | i`): board entries
-/// sort before challenged ballots with the same value.
-const CHALLENGED: u64 = 1 << 63;
 
 /// Ballots decoded and verified together.
 pub const BATCH: usize = 512;
@@ -165,9 +165,9 @@ pub const CHECKS: [(&str, &str); 15] = [
     ("V6", "the recomputed election context hash and the election id equal the record's"),
     ("V7", "the board belongs to this election and its entries chain to the recorded head"),
     ("V8", "every ballot decodes, fits the manifest, has a listed credential, a valid signature and valid proofs"),
-    ("V9", "ballot ids, trackers and ciphertexts are unique across the board and challenged ballots"),
+    ("V9", "ballot ids (under their credentials), trackers and ciphertexts are unique among cast ballots"),
     ("V10", "the counted set follows the revoting policy"),
-    ("V11", "challenged ballots verify, open with their seeds and are not cast"),
+    ("V11", "challenged ballots verify, open with their seeds, and share no tracker, ballot id or ciphertext with another entry"),
     ("V12", "the recomputed encrypted tally equals the record's"),
     ("V13", "decryption shares come from qualified guardians and their proofs verify; at least t are valid"),
     ("V14", "the combined decryption gives the recorded results"),
@@ -408,8 +408,21 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                             }
                         }
                     }
+                    Ok(Some(Entry::Challenge { number, .. })) => {
+                        entries += 1;
+                        last_number = last_number.max(number);
+                        if let Some(c) = closed_at {
+                            b.fail(
+                                "V7",
+                                format!("entry {number}"),
+                                format!("a challenge after the close at entry {c}"),
+                            );
+                            ok = false;
+                        }
+                    }
                     Ok(Some(Entry::Close { number, .. })) => {
                         entries += 1;
+                        last_number = last_number.max(number);
                         if closed_at.is_some() {
                             b.fail("V7", format!("entry {number}"), "a second close");
                             ok = false;
@@ -504,9 +517,47 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     let mut pending: Vec<(u64, Vec<u8>)> = Vec::with_capacity(BATCH * 4);
     let mut done = false;
     let mut tally_ok = true;
+    // The challenge entries, one bit per entry: V9's repeats involving one are V11's.
+    let mut challenge_entries = EntrySet::new(last_number);
     while !done {
         match reader.next_checked() {
             Ok(Some(Entry::Ballot { number, bytes, .. })) => pending.push((number, bytes)),
+            Ok(Some(Entry::Challenge { number, bytes, .. })) => {
+                // V11: a challenge (rare: a voter's audit) is checked on its own.
+                b.objects("V11", 1);
+                challenge_entries.insert(number);
+                push(Key {
+                    kind: TRACKER,
+                    value: prefix32(&tracker_of(&bytes, CHALLENGE_TAIL)),
+                    entry: number,
+                });
+                let mut r = ChaCha20Rng::from_seed({
+                    let mut s = [0u8; 32];
+                    rng.fill_bytes(&mut s);
+                    s
+                });
+                let at = format!("entry {number}");
+                match ChallengedBallot::from_bytes(&bytes) {
+                    Err(e) => b.fail("V11", at, e.to_string()),
+                    Ok(challenged) => {
+                        push(Key {
+                            kind: BALLOT_ID,
+                            value: challenged.body().scoped_id(),
+                            entry: number,
+                        });
+                        for alpha in challenged.body().alpha_keys() {
+                            push(Key {
+                                kind: CIPHERTEXT,
+                                value: prefix32(&alpha),
+                                entry: number,
+                            });
+                        }
+                        if let Err(e) = challenged.verify(&context, &mut r) {
+                            b.fail("V11", at, e.to_string());
+                        }
+                    }
+                }
+            }
             Ok(Some(Entry::Close { .. })) => {}
             Ok(None) | Err(_) => done = true,
         }
@@ -528,7 +579,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     let mut slots = Vec::with_capacity(chunk.len());
                     let mut out: Vec<Judged> = Vec::with_capacity(chunk.len());
                     for (number, bytes) in chunk {
-                        let tracker = tracker_of(bytes);
+                        let tracker = tracker_of(bytes, CAST_TAIL);
                         match Ballot::from_bytes(bytes) {
                             Ok(ballot) => {
                                 slots.push(out.len());
@@ -570,7 +621,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                             value: ballot.scoped_id(),
                             entry: number,
                         });
-                        for alpha in alpha_keys(ballot) {
+                        for alpha in ballot.body().alpha_keys() {
                             push(Key {
                                 kind: CIPHERTEXT,
                                 value: prefix32(&alpha),
@@ -595,42 +646,6 @@ pub fn verify_record<R: RngCore + CryptoRng>(
     }
     b.ran("V8", false);
 
-    // V11: challenged ballots (whether one was also cast is found with the V9 index below).
-    let challenged = record.for_each_challenged(|i, item| {
-        b.objects("V11", 1);
-        match item {
-            Err(e) => b.fail("V11", format!("challenged ballot {i}"), e.to_string()),
-            Ok((ballot, seed)) => {
-                let entry = CHALLENGED | i as u64;
-                push(Key {
-                    kind: TRACKER,
-                    value: prefix32(&ballot.tracker()),
-                    entry,
-                });
-                push(Key {
-                    kind: BALLOT_ID,
-                    value: ballot.scoped_id(),
-                    entry,
-                });
-                if let Err(e) = ballot.vartime_open(&context, &seed) {
-                    b.fail("V11", format!("challenged ballot {i}"), e.to_string());
-                }
-                let mut r = ChaCha20Rng::from_seed({
-                    let mut s = [0u8; 32];
-                    rng.fill_bytes(&mut s);
-                    s
-                });
-                if let Err(e) = ballot.verify(&context, &mut r) {
-                    b.fail("V11", format!("challenged ballot {i}"), e.to_string());
-                }
-            }
-        }
-        Ok(())
-    });
-    if let Err(e) = challenged {
-        b.fail("V11", files::CHALLENGED, e.to_string());
-    }
-
     // V9 (and V11's "not cast"): every repeated tracker, ballot id and ciphertext.
     let repeats = index_error
         .take()
@@ -643,34 +658,40 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     Some((kind, value, first)) if kind == key.kind && value == key.value => first,
                     _ => None,
                 };
-                let challenged = key.entry & CHALLENGED != 0;
-                let first = match (first, challenged) {
-                    (None, false) => Some(key.entry),
-                    (None, true) => None,
-                    (Some(first), false) => {
-                        let why = match key.kind {
-                            TRACKER => Some(format!("same tracker as entry {first}")),
-                            BALLOT_ID => Some(format!("same ballot id as entry {first}")),
-                            // A ciphertext repeated inside one ballot (a device that reused a
-                            // nonce) leaks that voter's choices but replays nothing: V9 looks
-                            // for replays between entries only.
-                            CIPHERTEXT if key.entry != first => {
-                                Some(format!("reuses a ciphertext of entry {first}"))
-                            }
-                            _ => None,
+                let first = match first {
+                    None => Some(key.entry),
+                    // A ciphertext repeated inside one ballot (a device that reused a nonce)
+                    // leaks that voter's choices but replays nothing: V9 looks for replays
+                    // between entries only.
+                    Some(first) if key.kind == CIPHERTEXT && key.entry == first => Some(first),
+                    Some(first) => {
+                        let what = match key.kind {
+                            TRACKER => "tracker",
+                            BALLOT_ID => "ballot id",
+                            _ => "a ciphertext",
                         };
-                        if let Some(why) = why {
-                            b.fail("V9", format!("entry {}", key.entry), why);
-                        }
-                        Some(first)
-                    }
-                    (Some(first), true) => {
-                        let at = format!("challenged ballot {}", key.entry & !CHALLENGED);
-                        match key.kind {
-                            TRACKER => b.fail("V11", at, format!("cast as entry {first}")),
-                            _ => {
-                                b.fail("V11", at, format!("its ballot id is cast as entry {first}"))
-                            }
+                        let at = format!("entry {}", key.entry);
+                        if challenge_entries.contains(key.entry) {
+                            b.fail(
+                                "V11",
+                                at,
+                                format!("a challenged ballot with the {what} of entry {first}"),
+                            );
+                        } else if challenge_entries.contains(first) {
+                            b.fail(
+                                "V11",
+                                at,
+                                format!(
+                                    "a cast ballot with the {what} of challenged entry {first}"
+                                ),
+                            );
+                        } else {
+                            let why = match key.kind {
+                                TRACKER => format!("same tracker as entry {first}"),
+                                BALLOT_ID => format!("same ballot id as entry {first}"),
+                                _ => format!("reuses a ciphertext of entry {first}"),
+                            };
+                            b.fail("V9", at, why);
                         }
                         Some(first)
                     }

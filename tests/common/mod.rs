@@ -10,13 +10,16 @@ use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::{
     write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
-    RecordParts, RevotePolicy, VoterCredential,
+    PendingBallot, RecordParts, RevotePolicy, VoterCredential,
 };
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
 use evote::election::record::{file_hash, files, to_hex};
 use evote::election::RecordIndex;
+
+/// The board file's header: magic, version, H_E, the ballot box key (docs/election.md).
+pub const BOARD_HEADER: usize = 11 + 1 + 64 + 32;
 
 /// Recomputes record.json's file hashes after files were edited.
 pub fn rehash(dir: &Path) {
@@ -67,7 +70,7 @@ pub fn build_seeded(
     manifest.revoting = policy;
     let context = ElectionContext::new(manifest, outcome, list).unwrap();
     let board_path = base.join("server-board.bin");
-    let mut board = BallotBoard::create(&board_path, &context).unwrap();
+    let mut board = BallotBoard::create(&board_path, &context, box_key()).unwrap();
     let choice = |i: usize| {
         vec![
             if i % 2 == 0 { vec![1, 0] } else { vec![0, 1] },
@@ -81,15 +84,22 @@ pub fn build_seeded(
     } else {
         0
     };
+    // Voter 3 challenges its device first: the challenge is the board's first entry.
+    let probe = PendingBallot::encrypt(&context, voters[3].public(), &choice(0), &mut rng)
+        .unwrap()
+        .challenge(&voters[3], &mut rng)
+        .unwrap();
+    board
+        .challenge(&context, &probe.to_bytes(), &mut rng)
+        .unwrap();
     for (i, v) in voters
         .iter()
         .enumerate()
         .chain(voters.iter().enumerate().take(revotes))
     {
-        let (b, _) = Ballot::encrypt(&context, v, &choice(i + 1), &mut rng).unwrap();
+        let b = Ballot::encrypt_and_cast(&context, v, &choice(i + 1), &mut rng).unwrap();
         board.append(&context, &b.to_bytes(), &mut rng).unwrap();
     }
-    let (probe, secret) = Ballot::encrypt(&context, &voters[3], &choice(0), &mut rng).unwrap();
     let head = board.close().unwrap();
     drop(board);
     let encrypted = tally(&board_path, &context, &mut rng).unwrap();
@@ -117,7 +127,6 @@ pub fn build_seeded(
             context: &context,
             ceremony: &ceremony,
             board: &board_path,
-            challenged: &[(probe, secret.expose_seed())],
             tally: &encrypted,
             shares: &shares,
             results: &results,
@@ -128,20 +137,31 @@ pub fn build_seeded(
 }
 
 /// Rewrites the record's board from its ballot payloads (as the documented board format
-/// says), letting `edit` change the list of ballot encodings, then re-chains it, closes it and
-/// updates `board_head` and the file hashes: a forger with full control of the server.
+/// says), letting `edit` change the list of cast-ballot encodings, then re-chains it (the
+/// challenge entries first, as [`build`] has them, then the ballots), closes it and updates
+/// `board_head` and the file hashes: a forger with full control of the server.
 pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
-    use sha2::{Digest, Sha512};
     let path = dir.join(files::BOARD);
-    let header = std::fs::read(&path).unwrap()[..76].to_vec();
+    let header = std::fs::read(&path).unwrap()[..BOARD_HEADER].to_vec();
     let mut ballots = board_ballots(dir);
     edit(&mut ballots);
+    let mut entries: Vec<(u8, Vec<u8>)> =
+        board_entries(dir, 3).into_iter().map(|c| (3, c)).collect();
+    entries.extend(ballots.into_iter().map(|b| (1, b)));
+    rechain_entries(dir, &header, &entries);
+}
+
+/// Writes `entries` (kind, content) as the record's board, re-chained and closed, and updates
+/// the tally's head, `board_head` and the file hashes.
+pub fn rechain_entries(dir: &Path, header: &[u8], entries: &[(u8, Vec<u8>)]) {
+    use sha2::{Digest, Sha512};
+    let path = dir.join(files::BOARD);
     let mut head: [u8; 64] = Sha512::new()
-        .chain_update(b"evote/board-genesis/v1")
-        .chain_update(&header[12..76])
+        .chain_update(b"evote/board-genesis/v2")
+        .chain_update(&header[12..BOARD_HEADER])
         .finalize()
         .into();
-    let mut out = header;
+    let mut out = header.to_vec();
     let push = |payload: Vec<u8>, out: &mut Vec<u8>, head: &mut [u8; 64]| {
         *head = Sha512::new()
             .chain_update(b"evote/board-entry/v1")
@@ -153,13 +173,13 @@ pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
         out.extend_from_slice(&payload);
         out.extend_from_slice(head);
     };
-    for (i, ballot) in ballots.iter().enumerate() {
+    for (i, (kind, content)) in entries.iter().enumerate() {
         let mut payload = (i as u64 + 1).to_le_bytes().to_vec();
-        payload.push(1);
-        payload.extend_from_slice(ballot);
+        payload.push(*kind);
+        payload.extend_from_slice(content);
         push(payload, &mut out, &mut head);
     }
-    let mut close = (ballots.len() as u64 + 1).to_le_bytes().to_vec();
+    let mut close = (entries.len() as u64 + 1).to_le_bytes().to_vec();
     close.push(2);
     push(close, &mut out, &mut head);
     std::fs::write(&path, out).unwrap();
@@ -178,15 +198,21 @@ pub fn rechain(dir: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)) {
     rehash(dir);
 }
 
-/// The ballot encodings of a record's board, in order (layout: docs/election.md, the board).
+/// The cast-ballot encodings of a record's board, in order (layout: docs/election.md, the
+/// board).
 pub fn board_ballots(dir: &Path) -> Vec<Vec<u8>> {
+    board_entries(dir, 1)
+}
+
+/// The contents of a record's board entries of `kind` (1 cast ballot, 3 challenge), in order.
+pub fn board_entries(dir: &Path, kind: u8) -> Vec<Vec<u8>> {
     let bytes = std::fs::read(dir.join(files::BOARD)).unwrap();
     let mut out = Vec::new();
-    let mut at = 76;
+    let mut at = BOARD_HEADER;
     while at < bytes.len() {
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
         let payload = &bytes[at + 4..at + 4 + len];
-        if payload[8] == 1 {
+        if payload[8] == kind {
             out.push(payload[9..].to_vec());
         }
         at += 4 + len + 64;
@@ -244,10 +270,10 @@ pub fn board_tally(
         to_hex(&context.hash()[..8])
     ));
     let _ = std::fs::remove_file(&path);
-    let mut board = BallotBoard::create(&path, &context).unwrap();
+    let mut board = BallotBoard::create(&path, &context, box_key()).unwrap();
     for (voter, row) in voters.iter().zip(votes) {
         let choices: Vec<Vec<u64>> = row.iter().map(|v| vec![*v]).collect();
-        let (ballot, _) = Ballot::encrypt(&context, voter, &choices, &mut rng).unwrap();
+        let ballot = Ballot::encrypt_and_cast(&context, voter, &choices, &mut rng).unwrap();
         board
             .append(&context, &ballot.to_bytes(), &mut rng)
             .unwrap();
@@ -257,4 +283,31 @@ pub fn board_tally(
     let encrypted = tally(&path, &context, &mut rng).unwrap();
     let _ = std::fs::remove_file(&path);
     encrypted
+}
+
+/// Signs a ballot body (`docs/election.md`) as cast by `voter`: what a device holding the
+/// credential can always do, and nobody else can.
+pub fn sign_cast(body: &[u8], voter: &VoterCredential, context: &ElectionContext) -> Vec<u8> {
+    use evote::election::context::labels;
+    use evote::{KeyPair, SchnorrProof, SecretKey, Transcript};
+    use sha2::{Digest, Sha512};
+    let body_hash: [u8; 64] = Sha512::new()
+        .chain_update(b"evote/ballot-body/v1")
+        .chain_update(body)
+        .finalize()
+        .into();
+    let mut t = Transcript::new(labels::CAST);
+    t.append_message(labels::ELECTION, context.hash());
+    t.append_message(labels::BODY, &body_hash);
+    let pair = KeyPair::from_secret(SecretKey::from_bytes(&*voter.expose_secret_bytes()).unwrap());
+    let mut rng = ChaCha20Rng::seed_from_u64(99);
+    let signature = SchnorrProof::prove(&mut t, &pair, &mut rng);
+    let mut out = body.to_vec();
+    out.extend_from_slice(&signature.to_bytes());
+    out
+}
+
+/// The ballot box key of the tests' boards (fixed, so a board can be reopened).
+pub fn box_key() -> evote::election::BallotBoxKey {
+    evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }
