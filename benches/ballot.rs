@@ -50,6 +50,7 @@ fn context(
     let (voters, list) = CredentialList::generate(voters, rng);
     let manifest = Manifest {
         election_id: "bench".into(),
+        nonce: Manifest::fresh_nonce(rng),
         title: "bench".into(),
         revoting: RevotePolicy::LastCounts,
         contests: vec![c],

@@ -20,6 +20,7 @@ use rayon::prelude::*;
 
 const MANIFEST: &str = r#"{
   "election_id": "national-2026",
+  "nonce": "6e6174696f6e616c2d323032362d6665617369626c6974792d73747564792e2e",
   "title": "A national election",
   "revoting": "last-counts",
   "contests": [

@@ -74,6 +74,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. The election: one yes/no question, a credential per voter.
     let manifest = Manifest {
         election_id: "quickstart".into(),
+        nonce: Manifest::fresh_nonce(&mut rng),
         title: "Quickstart referendum".into(),
         revoting: RevotePolicy::LastCounts,
         contests: vec![Contest {

@@ -5,6 +5,11 @@
 //! sequences or bidirectional overrides that rewrite what an auditor sees (a forged "all checks
 //! pass" followed by an escape that hides the failures). Everything evote prints for a person
 //! goes through [`terminal_safe`]; machine output (`--json`) is escaped by its own format.
+//!
+//! Names a voter reads (titles, options) must also look like what they are: [`check_name_text`]
+//! refuses text that is not in Unicode normalization form C, and control, bidirectional or
+//! invisible formatting characters; [`confusable`] compares two names by their Unicode
+//! confusable skeletons (UTS #39), so "Аlice" with a Cyrillic А and "Alice" are one name to it.
 
 use std::borrow::Cow;
 
@@ -19,6 +24,62 @@ fn is_unsafe(c: char) -> bool {
             c,
             '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
         )
+}
+
+/// Whether `c` has no place in a name a voter reads: controls (C0, C1, DEL), line and paragraph
+/// separators, bidirectional formatting characters, and the invisible (default-ignorable)
+/// characters that would let two names differ without looking different: soft hyphen,
+/// combining grapheme joiner, zero-width space and joiners, word joiner and invisible
+/// operators, variation selectors, Hangul fillers, the byte-order mark, interlinear annotation
+/// marks, musical formatting and tag characters.
+fn is_invisible_or_control(c: char) -> bool {
+    is_unsafe(c)
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{034F}'
+                | '\u{115F}'
+                | '\u{1160}'
+                | '\u{17B4}'
+                | '\u{17B5}'
+                | '\u{180B}'..='\u{180F}'
+                | '\u{200B}'..='\u{200D}'
+                | '\u{2028}'
+                | '\u{2029}'
+                | '\u{2060}'..='\u{206F}'
+                | '\u{3164}'
+                | '\u{FE00}'..='\u{FE0F}'
+                | '\u{FEFF}'
+                | '\u{FFA0}'
+                | '\u{FFF0}'..='\u{FFFB}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0000}'..='\u{E0FFF}'
+        )
+}
+
+/// Why a name a voter reads is refused, if it is: not in normalization form C (the same text
+/// in two encodings), or holding a control, bidirectional or invisible character (named by its
+/// code point).
+///
+/// # Errors
+/// The reason, for the caller's error.
+pub fn check_name_text(name: &str) -> Result<(), String> {
+    if let Some(c) = name.chars().find(|c| is_invisible_or_control(*c)) {
+        return Err(format!(
+            "contains U+{:04X}, a control, bidirectional or invisible formatting character",
+            u32::from(c)
+        ));
+    }
+    if !unicode_normalization::is_nfc(name) {
+        return Err("is not in Unicode normalization form C (NFC)".into());
+    }
+    Ok(())
+}
+
+/// Whether two names look alike: their UTS #39 confusable skeletons are equal (which exact
+/// equality implies). Case is significant, as in the skeletons.
+pub fn confusable(a: &str, b: &str) -> bool {
+    unicode_security::skeleton(a).eq(unicode_security::skeleton(b))
 }
 
 /// `text` with every control or bidirectional formatting character written as `\u{XXXX}` and
@@ -55,6 +116,40 @@ pub fn is_identifier(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_that_look_alike_or_hide_characters_are_found() {
+        // Composed and decomposed "Café": one is not NFC.
+        assert!(check_name_text("Caf\u{e9}").is_ok());
+        assert!(check_name_text("Cafe\u{301}").is_err());
+        // Cyrillic А beside Latin A; digit one beside letter l.
+        assert!(confusable("\u{410}lice", "Alice"));
+        assert!(confusable("Candidate 1", "Candidate l"));
+        assert!(!confusable("Candidate 1", "Candidate 2"));
+        for hidden in [
+            "\u{202E}ecilA",
+            "Al\u{200B}ice",
+            "Alice\u{FEFF}",
+            "A\u{0}",
+            "a\u{2066}b",
+        ] {
+            assert!(check_name_text(hidden).is_err(), "{hidden:?}");
+        }
+        // Ukrainian and English stay fully usable, apostrophes included.
+        for name in [
+            "Так / Yes",
+            "Ні / No",
+            "Олена Петренко",
+            "Мар\u{2019}яна Коваль",
+            "Мар'яна Коваль",
+            "Ґанна Їжакевич",
+            "Mary O'Neil",
+        ] {
+            assert!(check_name_text(name).is_ok(), "{name}");
+        }
+        assert!(!confusable("Так / Yes", "Ні / No"));
+        assert!(!confusable("Олена Петренко", "Ґанна Їжакевич"));
+    }
 
     #[test]
     fn control_and_bidi_characters_are_escaped_and_nothing_else_changes() {

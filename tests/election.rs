@@ -331,6 +331,7 @@ fn the_manifest_states_its_ballot_length_and_refuses_oversize_ballots() {
     huge.contests = (0..200)
         .map(|i| evote::election::Contest {
             id: format!("c{i}"),
+            title: format!("contest {i}"),
             ..contest.clone()
         })
         .collect();
@@ -341,4 +342,109 @@ fn the_manifest_states_its_ballot_length_and_refuses_oversize_ballots() {
     // One contest of that kind fits.
     huge.contests.truncate(1);
     assert!(huge.validate().is_ok());
+}
+
+/// Names that look identical (the review of the election layer): "Café" composed and
+/// decomposed, a Cyrillic "Аlice" beside a Latin "Alice", a right-to-left override, an
+/// invisible zero-width space. Each is refused by `validate` (and so by `from_json`, V3 and
+/// `ElectionContext::new`), naming the field; Ukrainian and English names stay usable in a whole
+/// election.
+#[test]
+fn names_that_look_alike_or_hide_characters_are_refused() {
+    let candidates = |options: &[&str]| {
+        let mut m = Manifest::example();
+        m.contests[1].options = options.iter().map(|o| o.to_string()).collect();
+        m
+    };
+    let refused = [
+        candidates(&["Caf\u{e9}", "Cafe\u{301}", "Bob"]),
+        candidates(&["Alice", "\u{410}lice", "Bob"]),
+        candidates(&["Alice", "\u{202E}ecilA", "Bob"]),
+        candidates(&["Alice", "Al\u{200B}ice", "Bob"]),
+        candidates(&["Candidate 1", "Candidate l", "Bob"]),
+        {
+            let mut m = Manifest::example();
+            m.contests[2].title = m.contests[1].title.replace('o', "\u{43e}");
+            m
+        },
+        {
+            let mut m = Manifest::example();
+            m.title = "Election\u{1b}[2J".into();
+            m
+        },
+    ];
+    let mut rng = ChaCha20Rng::seed_from_u64(40);
+    for m in refused {
+        let err = m.validate().unwrap_err();
+        assert!(
+            matches!(
+                err,
+                evote::election::ManifestError::BadText { .. }
+                    | evote::election::ManifestError::Confusable { .. }
+            ),
+            "{err}"
+        );
+        assert!(Manifest::from_json(&m.to_json()).is_err());
+        let (_, list) = CredentialList::generate(1, &mut rng);
+        assert!(ElectionContext::new(m, outcome(1, 1, 40), list).is_err());
+    }
+
+    // A Ukrainian and English election: it validates, and a ballot is cast and verified.
+    let mut m = Manifest::example();
+    m.title = "Місцеві вибори / Local election".into();
+    m.contests.truncate(2);
+    m.contests[0].title = "Чи схвалюєте ви проєкт? / Do you approve the project?".into();
+    m.contests[0].options = vec!["Так / Yes".into(), "Ні / No".into()];
+    m.contests[1].title = "Голова громади / Head of the community".into();
+    m.contests[1].options = [
+        "Олена Петренко",
+        "Мар\u{2019}яна Коваль",
+        "Ґанна Їжакевич",
+        "Mary O'Neil",
+        "John Smith",
+    ]
+    .iter()
+    .map(|o| o.to_string())
+    .collect();
+    m.validate().unwrap();
+    assert_eq!(Manifest::from_json(&m.to_json()).unwrap(), m);
+    let (voters, list) = CredentialList::generate(1, &mut rng);
+    let context = ElectionContext::new(m, outcome(1, 1, 41), list).unwrap();
+    let ballot = Ballot::encrypt_and_cast(
+        &context,
+        &voters[0],
+        &[vec![1, 0], vec![0, 1, 0, 0, 0]],
+        &mut rng,
+    )
+    .unwrap();
+    assert!(ballot.verify(&context, &mut rng).is_ok());
+}
+
+/// Two elections that reuse the ceremony, the credential list and every field of the manifest
+/// but the nonce have different election hashes: a ballot of one is refused by the other.
+/// A manifest without a well-formed nonce is refused.
+#[test]
+fn elections_that_differ_only_by_their_nonce_do_not_share_ballots() {
+    let mut rng = ChaCha20Rng::seed_from_u64(42);
+    let shared_outcome = outcome(1, 1, 42);
+    let (voters, list) = CredentialList::generate(2, &mut rng);
+    let first = Manifest::example();
+    let mut second = first.clone();
+    second.nonce = Manifest::fresh_nonce(&mut rng);
+    let a = ElectionContext::new(first.clone(), shared_outcome.clone(), list.clone()).unwrap();
+    let b = ElectionContext::new(second, shared_outcome, list).unwrap();
+    assert_ne!(a.hash(), b.hash());
+    let ballot = Ballot::encrypt_and_cast(&a, &voters[0], &choices(), &mut rng).unwrap();
+    assert!(ballot.clone().verify(&a, &mut rng).is_ok());
+    assert!(ballot.verify(&b, &mut rng).is_err());
+    for nonce in ["", "00", &"0".repeat(63), &"A".repeat(64), &"g".repeat(64)] {
+        let mut m = first.clone();
+        m.nonce = nonce.to_string();
+        assert!(matches!(
+            m.validate(),
+            Err(evote::election::ManifestError::BadNonce)
+        ));
+    }
+    let json = first.to_json().replace("\"nonce\"", "\"unknown\"");
+    assert!(Manifest::from_json(&json).is_err());
 }

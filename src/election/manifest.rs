@@ -15,7 +15,7 @@
 //!
 //! # Layout
 //! The canonical encoding hashed into the election context (all integers little-endian):
-//! `version (1) ‖ str(election_id) ‖ str(title) ‖ revoting (1: 0 = last ballot counts, 1 =
+//! `version (2) ‖ str(election_id) ‖ nonce (32) ‖ str(title) ‖ revoting (1: 0 = last ballot counts, 1 =
 //! refused) ‖ u32(contests)`, then per contest `str(id) ‖ str(title) ‖ u32(options) ‖
 //! str(option)… ‖ u64(min) ‖ u64(max) ‖ u64(R)`, where `str(s) = u32(len) ‖ UTF-8 bytes`.
 
@@ -25,7 +25,7 @@ use sha2::{Digest, Sha512};
 use crate::proofs::MAX_RANGE_BRANCHES;
 
 /// The version byte of the manifest encoding.
-pub const MANIFEST_VERSION: u8 = 1;
+pub const MANIFEST_VERSION: u8 = 2;
 
 /// The most contests in one manifest.
 pub const MAX_CONTESTS: usize = 256;
@@ -74,6 +74,11 @@ pub struct Contest {
 pub struct Manifest {
     /// The election's identifier.
     pub election_id: String,
+    /// 32 random bytes, 64 lowercase hex digits, drawn afresh for each election
+    /// ([`Manifest::fresh_nonce`]): two elections that reuse a ceremony, a credential list and
+    /// every other field of a manifest still have different election hashes, so a ballot of
+    /// one never verifies in the other.
+    pub nonce: String,
     /// Human-readable title.
     pub title: String,
     /// The revoting policy.
@@ -124,6 +129,26 @@ pub enum ManifestError {
         /// The encoded length of one ballot.
         bytes: u64,
     },
+    /// A name a voter reads is not in NFC, or holds a control, bidirectional or invisible
+    /// character ([`crate::text::check_name_text`]).
+    BadText {
+        /// Which name.
+        what: String,
+        /// Why.
+        reason: String,
+    },
+    /// Two names that must differ look alike (their Unicode confusable skeletons are equal):
+    /// two options of one contest, or two contests' titles.
+    Confusable {
+        /// Where.
+        what: String,
+        /// The first name.
+        first: String,
+        /// The second name.
+        second: String,
+    },
+    /// The nonce is not 64 lowercase hex digits.
+    BadNonce,
     /// An election or contest id is not an identifier
     /// ([`crate::text::is_identifier`]: 1 to 64 ASCII letters, digits, `-`, `_`, `.`).
     BadIdentifier {
@@ -143,6 +168,23 @@ impl core::fmt::Display for ManifestError {
             Self::BadName { what } => {
                 write!(f, "{what}: names must have 1 to {MAX_NAME_BYTES} bytes")
             }
+            Self::BadText { what, reason } => write!(
+                f,
+                "{what} {reason}",
+            ),
+            Self::Confusable {
+                what,
+                first,
+                second,
+            } => write!(
+                f,
+                "{what}: {} and {} look alike (same Unicode confusable skeleton)",
+                crate::text::terminal_safe(&format!("{first:?}")),
+                crate::text::terminal_safe(&format!("{second:?}"))
+            ),
+            Self::BadNonce => f.write_str(
+                "the manifest's nonce must be 64 lowercase hex digits (32 random bytes)",
+            ),
             Self::ContestCount => write!(f, "a manifest has 1 to {MAX_CONTESTS} contests"),
             Self::DuplicateContest { id } => write!(f, "contest id {id:?} appears twice"),
             Self::OptionCount { contest } => {
@@ -173,11 +215,14 @@ impl core::fmt::Display for ManifestError {
 
 impl std::error::Error for ManifestError {}
 
-fn check_name(name: &str, what: impl FnOnce() -> String) -> Result<(), ManifestError> {
+fn check_name(name: &str, what: impl Fn() -> String) -> Result<(), ManifestError> {
     if name.is_empty() || name.len() > MAX_NAME_BYTES {
         return Err(ManifestError::BadName { what: what() });
     }
-    Ok(())
+    crate::text::check_name_text(name).map_err(|reason| ManifestError::BadText {
+        what: what(),
+        reason,
+    })
 }
 
 impl Contest {
@@ -204,6 +249,18 @@ impl Contest {
                 return Err(ManifestError::DuplicateOption {
                     contest: self.id.clone(),
                     option: option.clone(),
+                });
+            }
+            if let Some(first) = self
+                .options
+                .iter()
+                .take(i)
+                .find(|o| crate::text::confusable(o, option))
+            {
+                return Err(ManifestError::Confusable {
+                    what: format!("contest {:?} options", self.id),
+                    first: first.clone(),
+                    second: option.clone(),
                 });
             }
         }
@@ -248,6 +305,9 @@ impl Manifest {
                 what: "election id".into(),
             });
         }
+        if self.nonce_bytes().is_none() {
+            return Err(ManifestError::BadNonce);
+        }
         check_name(&self.title, || "election title".into())?;
         if self.contests.is_empty() || self.contests.len() > MAX_CONTESTS {
             return Err(ManifestError::ContestCount);
@@ -257,6 +317,18 @@ impl Manifest {
             if self.contests.iter().take(i).any(|c| c.id == contest.id) {
                 return Err(ManifestError::DuplicateContest {
                     id: contest.id.clone(),
+                });
+            }
+            if let Some(first) = self
+                .contests
+                .iter()
+                .take(i)
+                .find(|c| crate::text::confusable(&c.title, &contest.title))
+            {
+                return Err(ManifestError::Confusable {
+                    what: "contest titles".into(),
+                    first: first.title.clone(),
+                    second: contest.title.clone(),
                 });
             }
         }
@@ -316,6 +388,8 @@ impl Manifest {
         }
         let mut out = vec![MANIFEST_VERSION];
         string(&mut out, &self.election_id);
+        // A manifest that passed `validate` has a nonce; an unvalidated one encodes as zeros.
+        out.extend_from_slice(&self.nonce_bytes().unwrap_or([0; 32]));
         string(&mut out, &self.title);
         out.push(match self.revoting {
             RevotePolicy::LastCounts => 0,
@@ -334,6 +408,26 @@ impl Manifest {
             out.extend_from_slice(&c.option_limit.to_le_bytes());
         }
         out
+    }
+
+    /// A fresh nonce for a new election.
+    pub fn fresh_nonce<R: rand_core::RngCore + rand_core::CryptoRng>(rng: &mut R) -> String {
+        let mut bytes = [0u8; 32];
+        rng.fill_bytes(&mut bytes);
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The nonce's 32 bytes, if it is 64 lowercase hex digits.
+    fn nonce_bytes(&self) -> Option<[u8; 32]> {
+        let hex = self.nonce.as_bytes();
+        if hex.len() != 64 || !hex.iter().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f')) {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        for (o, pair) in out.iter_mut().zip(self.nonce.as_bytes().chunks(2)) {
+            *o = u8::from_str_radix(std::str::from_utf8(pair).ok()?, 16).ok()?;
+        }
+        Some(out)
     }
 
     /// `SHA-512("evote/manifest/v1" ‖ canonical encoding)`.
@@ -356,6 +450,7 @@ impl Manifest {
         let names = |prefix: &str, n: usize| (1..=n).map(|i| format!("{prefix} {i}")).collect();
         Self {
             election_id: "example-2026".into(),
+            nonce: "0123456789abcdef".repeat(4),
             title: "Example election".into(),
             revoting: RevotePolicy::LastCounts,
             contests: vec![
