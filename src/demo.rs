@@ -71,7 +71,7 @@ pub fn random_selections<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .iter()
         .map(|c| {
             let n = c.options.len();
-            if c.min_selections == 0 && rng.next_u32() % 10 == 0 {
+            if c.min_selections == 0 && rng.next_u32().is_multiple_of(10) {
                 return vec![0; n];
             }
             let mut v: Vec<u64> = (0..n)
@@ -130,7 +130,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     // Voters: everyone once, about 5 % again (the last ballot counts), about 1 % challenge
     // their device first. Encrypted in parallel, each worker with its own seeded RNG.
     let revoters: Vec<usize> = (0..options.voters)
-        .filter(|_| rng.next_u32() % 20 == 0)
+        .filter(|_| rng.next_u32().is_multiple_of(20))
         .collect();
     let order: Vec<usize> = (0..options.voters)
         .chain(revoters.iter().copied())

@@ -39,7 +39,7 @@ fn selections(manifest: &Manifest, rng: &mut ChaCha20Rng) -> Vec<Vec<u64>> {
         .iter()
         .map(|c: &Contest| {
             let n = c.options.len();
-            if c.min_selections == 0 && rng.next_u32() % 4 == 0 {
+            if c.min_selections == 0 && rng.next_u32().is_multiple_of(4) {
                 return vec![0; n];
             }
             let mut v: Vec<u64> = (0..n)

@@ -25,10 +25,23 @@
 //!
 //! # Durability
 //! [`BallotBoard::append`] writes the whole entry and calls `fsync` (`File::sync_data`) before it
-//! returns the receipt: an acknowledged ballot survives a crash. [`BallotBoard::open`] recovers
-//! from a crash at any point: a torn last entry (the file ends inside it) is cut off, so the board
-//! returns to its last complete entry; a complete entry whose hash does not chain is corruption,
-//! reported and never repaired silently.
+//! returns the receipt: an acknowledged ballot survives a crash. [`BallotBoard::append_many`]
+//! syncs at least every [`MAX_UNSYNCED_BYTES`]. A writer holds an exclusive lock on the file for
+//! its lifetime ([`BoardError::Locked`] for a second one, in this process or another); readers
+//! take none. [`BallotBoard::create`] writes the header to a temporary file, syncs it and links
+//! it into place, so the board's path never names a partial header.
+//!
+//! [`BallotBoard::open`] recovers from a crash at any point, under one rule: only a *tail* that
+//! cannot hold an acknowledged entry is cut. A tail is what follows the last complete, chaining
+//! entry when the next entry is short (the file ends inside it) or declares a length no entry of
+//! this election has (a power loss can leave zeros or other garbage). It is cut only if it is
+//! shorter than the most a crash can leave unsynced ([`MAX_UNSYNCED_BYTES`] plus one entry) and
+//! no entry of a valid length chains at its start (a damaged length prefix of an acknowledged
+//! entry is not a tail). The cut bytes are moved to a file beside the board
+//! (`<board>.torn-<offset>-<time>`, synced before the cut) and reported by
+//! [`BallotBoard::recovered`], never discarded. Anything else — a complete entry that does not
+//! chain, a damaged length prefix, a long tail — is [`BoardError::Corrupt`] with its entry and
+//! byte offset, and the file is left untouched.
 
 use std::collections::{HashMap, HashSet};
 use std::fs::{File, OpenOptions};
@@ -56,6 +69,11 @@ const KIND_CLOSE: u8 = 2;
 const KIND_CHALLENGE: u8 = 3;
 /// The largest entry a reader accepts (a ballot of the largest manifest is far smaller).
 const MAX_ENTRY_BYTES: u32 = 64 << 20;
+/// The most bytes a writer leaves written but not yet synced: [`BallotBoard::append_many`]
+/// syncs at least this often, so a crash can leave at most this much (plus one entry) torn.
+pub const MAX_UNSYNCED_BYTES: u64 = 8 << 20;
+/// Slack for file-system garbage past the last write (a block or extent left unwritten).
+const TAIL_SLACK_BYTES: u64 = 1 << 20;
 
 /// Why the board refused a ballot or could not be opened.
 #[derive(Debug)]
@@ -105,6 +123,18 @@ pub enum BoardError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The board cannot be opened for writing: its tail is neither complete entries nor a torn
+    /// write (see the module's Durability). The file was left untouched.
+    CorruptAt {
+        /// The number the entry at `offset` would have.
+        entry: u64,
+        /// The byte offset where the damage starts.
+        offset: u64,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// Another writer holds the board (a second process or a second handle).
+    Locked,
     /// The old head is not on this board: it was not only appended to.
     NotAnExtension,
     /// The board has not been closed: it cannot be tallied yet.
@@ -143,6 +173,21 @@ impl core::fmt::Display for BoardError {
             Self::Corrupt { entry, reason } => {
                 write!(f, "board entry {entry} is corrupt: {reason}")
             }
+            Self::CorruptAt {
+                entry,
+                offset,
+                reason,
+            } => {
+                write!(
+                    f,
+                    "board entry {entry} at byte {offset} is corrupt: {reason}; the file was left \
+                     untouched"
+                )
+            }
+            Self::Locked => f.write_str(
+                "the board is being written by another writer (a second process or handle); \
+                 readers need no lock",
+            ),
             Self::NotAnExtension => {
                 f.write_str("the old head is not on this board: entries were removed or changed")
             }
@@ -215,13 +260,18 @@ pub struct BoardReader<R> {
     offset: u64,
     election: [u8; 64],
     ballot_box: PublicKey,
+    /// The payload lengths entries of this election can have, when the reader knows them.
+    lengths: Option<[u32; 3]>,
 }
 
 /// How a read ended.
 enum Next {
     Entry(Entry, u64),
     End,
+    /// The file ends inside the entry.
     Torn,
+    /// The entry declares a length no entry of this election has.
+    Impossible,
 }
 
 impl<R: Read> BoardReader<R> {
@@ -261,6 +311,7 @@ impl<R: Read> BoardReader<R> {
             offset: HEADER_BYTES,
             election: e,
             ballot_box,
+            lengths: None,
         })
     }
 
@@ -303,6 +354,9 @@ impl<R: Read> BoardReader<R> {
         }
         let len = u32::from_le_bytes(len);
         let number = self.number + 1;
+        if self.lengths.is_some_and(|l| !l.contains(&len)) {
+            return Ok(Next::Impossible);
+        }
         if !(9..=MAX_ENTRY_BYTES).contains(&len) {
             return Err(BoardError::Corrupt {
                 entry: number,
@@ -368,6 +422,10 @@ impl<R: Read> BoardReader<R> {
                 entry: self.number + 1,
                 reason: "the file ends inside an entry",
             }),
+            Next::Impossible => Err(BoardError::Corrupt {
+                entry: self.number + 1,
+                reason: "impossible entry length",
+            }),
         }
     }
 }
@@ -393,6 +451,58 @@ pub struct BallotBoard {
     challenges: HashSet<u64>,
     /// The file length after the last complete entry.
     end: u64,
+    /// What `open` moved aside.
+    recovered: Option<Recovered>,
+}
+
+/// A torn tail [`BallotBoard::open`] cut from the board: where it started, how long it was and
+/// the file it was moved to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Recovered {
+    /// The byte offset of the tail (the end of the last complete entry).
+    pub offset: u64,
+    /// Its length.
+    pub bytes: u64,
+    /// The file beside the board that now holds it.
+    pub moved_to: PathBuf,
+}
+
+/// Takes the writer's lock: exclusive, advisory, held until the file is closed.
+fn lock(file: &File) -> Result<(), BoardError> {
+    match file.try_lock() {
+        Ok(()) => Ok(()),
+        Err(std::fs::TryLockError::WouldBlock) => Err(BoardError::Locked),
+        Err(std::fs::TryLockError::Error(e)) => Err(e.into()),
+    }
+}
+
+/// Makes a directory entry durable (where the platform can; a directory that cannot be opened
+/// for syncing is not an error).
+fn sync_dir(path: &Path) -> Result<(), BoardError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if let Ok(d) = File::open(dir) {
+        d.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Whether `tail` (the bytes after the last complete entry) starts with a complete entry of one
+/// of the valid payload `lengths` that chains from `head` as entry `number`: an acknowledged
+/// entry whose length prefix was damaged, never a torn write.
+fn holds_an_entry(tail: &[u8], head: &[u8; 64], number: u64, lengths: &[u32; 3]) -> bool {
+    lengths.iter().any(|&len| {
+        let len = len as usize;
+        match (tail.get(4..4 + len), tail.get(4 + len..4 + len + 64)) {
+            (Some(payload), Some(hash)) => {
+                chain(head, payload).as_slice() == hash
+                    && payload.get(..8) == Some(number.to_le_bytes().as_slice())
+            }
+            _ => false,
+        }
+    })
 }
 
 impl core::fmt::Debug for BallotBoard {
@@ -416,23 +526,45 @@ impl BallotBoard {
         context: &ElectionContext,
         key: BallotBoxKey,
     ) -> Result<Self, BoardError> {
-        let mut file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(path)?;
-        file.write_all(MAGIC)?;
-        file.write_all(&[BOARD_VERSION])?;
-        file.write_all(context.hash())?;
-        file.write_all(key.public().as_bytes())?;
-        file.sync_all()?;
-        if let Some(dir) = path.parent() {
-            // Make the new file's directory entry durable too (best effort where unsupported).
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-        }
-        Ok(Self::empty(file, path, context, key))
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .ok_or_else(|| std::io::Error::other("the board path has no file name"))?;
+        let temporary = path.with_file_name(format!(
+            ".{name}.creating-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos())
+        ));
+        let written = (|| {
+            let mut file = OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&temporary)?;
+            file.write_all(MAGIC)?;
+            file.write_all(&[BOARD_VERSION])?;
+            file.write_all(context.hash())?;
+            file.write_all(key.public().as_bytes())?;
+            file.sync_all()?;
+            // A hard link never replaces an existing file: the board's path names either
+            // nothing or a complete header.
+            std::fs::hard_link(&temporary, path)
+        })();
+        let _ = std::fs::remove_file(&temporary);
+        written?;
+        sync_dir(path)?;
+        let file = OpenOptions::new().read(true).write(true).open(path)?;
+        lock(&file)?;
+        let mut board = Self::empty(file, path, context, key);
+        board.file.seek(SeekFrom::Start(HEADER_BYTES))?;
+        Ok(board)
+    }
+
+    /// The damage or torn write [`BallotBoard::open`] found after the last complete entry and
+    /// moved aside, if any.
+    pub fn recovered(&self) -> Option<&Recovered> {
+        self.recovered.as_ref()
     }
 
     fn empty(file: File, path: &Path, context: &ElectionContext, key: BallotBoxKey) -> Self {
@@ -451,6 +583,7 @@ impl BallotBoard {
             casts: HashMap::new(),
             challenges: HashSet::new(),
             end: HEADER_BYTES,
+            recovered: None,
         }
     }
 
@@ -467,7 +600,15 @@ impl BallotBoard {
         key: BallotBoxKey,
     ) -> Result<Self, BoardError> {
         let file = OpenOptions::new().read(true).write(true).open(path)?;
+        lock(&file)?;
         let mut reader = BoardReader::new(BufReader::new(file.try_clone()?))?;
+        let cast = 9 + u32::try_from(context.manifest().ballot_len()).unwrap_or(u32::MAX);
+        let lengths = [
+            9,
+            cast,
+            cast.saturating_add(CHALLENGE_TAIL as u32 - CAST_TAIL as u32),
+        ];
+        reader.lengths = Some(lengths);
         if reader.election() != context.hash() {
             return Err(BoardError::WrongBoard {
                 reason: "the board belongs to another election",
@@ -526,10 +667,8 @@ impl BallotBoard {
                     good_end = end;
                 }
                 Next::End => break,
-                Next::Torn => {
-                    // A crash during an append: drop the partial entry.
-                    board.file.set_len(good_end)?;
-                    board.file.sync_all()?;
+                Next::Torn | Next::Impossible => {
+                    board.recover_tail(good_end, &lengths, context)?;
                     break;
                 }
             }
@@ -540,6 +679,82 @@ impl BallotBoard {
     }
 
     /// Indexes a cast or challenged body's tracker, scoped ballot id and ciphertexts.
+    /// The rule of the module's Durability for the bytes after `good_end`: move a torn tail
+    /// aside and cut it, or refuse.
+    fn recover_tail(
+        &mut self,
+        good_end: u64,
+        lengths: &[u32; 3],
+        context: &ElectionContext,
+    ) -> Result<(), BoardError> {
+        let file_len = self.file.metadata()?.len();
+        let tail_len = file_len.saturating_sub(good_end);
+        let number = self.entries + 1;
+        let one_entry = 4 + 9 + context.manifest().ballot_len() + CHALLENGE_TAIL as u64;
+        let corrupt = |reason| BoardError::CorruptAt {
+            entry: number,
+            offset: good_end,
+            reason,
+        };
+        if tail_len > MAX_UNSYNCED_BYTES + one_entry + TAIL_SLACK_BYTES {
+            return Err(corrupt(
+                "an entry is damaged or truncated and more follows than a crash can leave \
+                 unsynced",
+            ));
+        }
+        let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
+        self.file.seek(SeekFrom::Start(good_end))?;
+        self.file.read_exact(&mut tail)?;
+        if holds_an_entry(&tail, &self.head, number, lengths) {
+            return Err(corrupt(
+                "a complete entry's length prefix is damaged (the entry chains under its true \
+                 length)",
+            ));
+        }
+        // A torn write: keep its bytes beside the board, durably, before cutting them.
+        let name = self
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (mut aside, mut moved_to) = (None, PathBuf::new());
+        let stamp = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        for attempt in 0..64u32 {
+            let candidate = self.path.with_file_name(if attempt == 0 {
+                format!("{name}.torn-{good_end}-{stamp}")
+            } else {
+                format!("{name}.torn-{good_end}-{stamp}.{attempt}")
+            });
+            match OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&candidate)
+            {
+                Ok(f) => {
+                    aside = Some(f);
+                    moved_to = candidate;
+                    break;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        let mut aside = aside.ok_or_else(|| std::io::Error::other("no free name for the tail"))?;
+        aside.write_all(&tail)?;
+        aside.sync_all()?;
+        sync_dir(&moved_to)?;
+        self.file.set_len(good_end)?;
+        self.file.sync_all()?;
+        self.recovered = Some(Recovered {
+            offset: good_end,
+            bytes: tail_len,
+            moved_to,
+        });
+        Ok(())
+    }
+
     fn index(&mut self, body: &Body, number: u64) {
         self.trackers.insert(body.tracker(), number);
         self.ballot_ids.insert(body.scoped_id(), number);
@@ -779,10 +994,13 @@ impl BallotBoard {
             staged.push((i, verified, number, head));
         }
         if !staged.is_empty() {
-            let written = self
-                .file
-                .write_all(&record)
-                .and_then(|()| self.file.sync_data());
+            // Synced at least every MAX_UNSYNCED_BYTES, so a crash never leaves a longer tail.
+            let written = record
+                .chunks(usize::try_from(MAX_UNSYNCED_BYTES).unwrap_or(usize::MAX))
+                .try_for_each(|chunk| {
+                    self.file.write_all(chunk)?;
+                    self.file.sync_data()
+                });
             if let Err(e) = written {
                 // Leave no partial entries behind; nothing of this batch is acknowledged.
                 let _ = self.file.set_len(self.end);

@@ -378,7 +378,7 @@ impl Disjunctive {
     fn from_bytes(bytes: &[u8], what: &'static str) -> Result<Self, DecodeError> {
         const EXPECTED: &str = "128·n - 32 (n ≥ 1 branches)";
         let len = bytes.len();
-        if len < 96 || (len + 32) % 128 != 0 {
+        if len < 96 || !(len + 32).is_multiple_of(128) {
             return Err(DecodeError::Length {
                 what,
                 expected: EXPECTED,

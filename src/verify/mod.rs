@@ -380,7 +380,7 @@ pub fn verify_record<R: RngCore + CryptoRng>(
                     Ok(Some(Entry::Ballot { number, bytes, .. })) => {
                         entries += 1;
                         last_number = last_number.max(number);
-                        if entries % 4096 == 0 {
+                        if entries.is_multiple_of(4096) {
                             // The length is not known before the end of the first pass.
                             progress("chain", entries, entries);
                         }

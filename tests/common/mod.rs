@@ -73,7 +73,11 @@ pub fn build_seeded(
     let mut board = BallotBoard::create(&board_path, &context, box_key()).unwrap();
     let choice = |i: usize| {
         vec![
-            if i % 2 == 0 { vec![1, 0] } else { vec![0, 1] },
+            if i.is_multiple_of(2) {
+                vec![1, 0]
+            } else {
+                vec![0, 1]
+            },
             vec![0, 0, 0, 0, (i % 2) as u64],
             vec![1, 0, 0, 0, 0, 0, 0, (i % 2) as u64],
             vec![3, 0, 1, 0],
