@@ -44,6 +44,7 @@ fn verifier(c: &mut Criterion) {
         absent: 1,
         manifest: one_of_ten(),
         out: dir.join("record"),
+        force: false,
     };
     let outcome = run_demo(&options, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
     let record = dir.join("record");

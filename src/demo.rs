@@ -32,6 +32,8 @@ pub struct DemoOptions {
     pub manifest: Manifest,
     /// Where the record goes.
     pub out: PathBuf,
+    /// Replace an existing record at `out` (once the new one is complete).
+    pub force: bool,
 }
 
 /// The demo manifest: a referendum, a 1-of-5 race with blank votes and a 2-of-8 approval
@@ -97,7 +99,55 @@ pub fn random_selections<R: RngCore>(manifest: &Manifest, rng: &mut R) -> Vec<Ve
         .collect()
 }
 
-/// Runs the whole election and writes its record to `options.out`.
+/// The most voters a demo simulates (its credentials, about 100 bytes a voter, stay in memory).
+pub const MAX_DEMO_VOTERS: usize = 10_000_000;
+
+/// Refuses options the demo cannot run, before anything runs.
+///
+/// # Errors
+/// What is wrong, naming the option.
+pub fn check_options(options: &DemoOptions) -> Result<(), DemoError> {
+    if options.voters == 0 || options.voters > MAX_DEMO_VOTERS {
+        return Err(format!("--voters must be between 1 and {MAX_DEMO_VOTERS}").into());
+    }
+    CeremonyParams::new([0; 32], options.threshold, options.guardians)?;
+    if options.absent > options.guardians.saturating_sub(options.threshold) {
+        return Err("more absent guardians than the threshold allows".into());
+    }
+    options.manifest.validate()?;
+    if !options.force
+        && std::fs::read_dir(&options.out).is_ok_and(|mut entries| entries.next().is_some())
+    {
+        return Err(format!(
+            "{} exists and is not empty; choose another --out, or --force to replace it",
+            options.out.display()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// A path beside `out` for the demo's scratch files: `.<out name>.<what>-<pid>`.
+fn scratch_path(out: &Path, what: &str) -> PathBuf {
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "record".into());
+    out.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
+}
+
+/// Removes a scratch file when the demo ends, whether it succeeds or fails.
+struct RemoveOnDrop(PathBuf);
+
+impl Drop for RemoveOnDrop {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Runs the whole election and writes its record to `options.out`. With `options.force`, an
+/// existing record there is replaced only once the new one is complete (moved aside, then
+/// removed); without it, a non-empty `out` is refused before anything runs.
 ///
 /// # Errors
 /// Any step's error (invalid options, I/O, ...).
@@ -105,10 +155,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     options: &DemoOptions,
     rng: &mut R,
 ) -> Result<DemoOutcome, DemoError> {
-    if options.absent > options.guardians.saturating_sub(options.threshold) {
-        return Err("more absent guardians than the threshold allows".into());
-    }
-    options.manifest.validate()?;
+    check_options(options)?;
     let mut timings = Vec::new();
     let mut clock = Instant::now();
     let mut lap = |name: &'static str, timings: &mut Vec<(&'static str, Duration)>| {
@@ -128,91 +175,108 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     lap("credentials and context", &mut timings);
 
     // Voters: everyone once, about 5 % again (the last ballot counts), about 1 % challenge
-    // their device first. Encrypted in parallel, each worker with its own seeded RNG.
+    // their device first. Streamed: a slice of voters is encrypted in parallel (each worker
+    // with its own seeded RNG), accepted by the board and dropped before the next, so memory
+    // holds one slice of ballots whatever the number of voters.
     let revoters: Vec<usize> = (0..options.voters)
         .filter(|_| rng.next_u32().is_multiple_of(20))
         .collect();
     let order: Vec<usize> = (0..options.voters)
         .chain(revoters.iter().copied())
         .collect();
-    let seeds: Vec<[u8; 32]> = order
-        .chunks(256)
-        .map(|_| {
-            let mut s = [0u8; 32];
-            rng.fill_bytes(&mut s);
-            s
-        })
-        .collect();
+    // The board the ballot box writes lives beside the record, never inside it.
+    if let Some(parent) = options.out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let board_path = scratch_path(&options.out, "board.bin");
+    let mut board = BallotBoard::create(&board_path, &context, BallotBoxKey::generate(rng))?;
+    let _cleanup = RemoveOnDrop(board_path.clone());
+    // What the tally must say, counted as ballots are accepted: a ballot counts if it is its
+    // voter's last (the revote pass, or a first ballot of a voter who does not revote).
+    let mut expected_counts = vec![0u64; context.manifest().option_count()];
+    let mut position = 0usize;
+    let mut challenged = 0;
+    let (mut encrypting, mut accepting) = (Duration::ZERO, Duration::ZERO);
     // (voter, selections, cast ballot, challenged ballot made first if any)
     type Cast = (usize, Vec<Vec<u64>>, Vec<u8>, Option<Vec<u8>>);
-    let cast: Vec<Result<Vec<Cast>, DemoError>> = order
-        .par_chunks(256)
-        .zip(seeds.par_iter())
-        .map(|(chunk, seed)| {
-            let mut r = ChaCha20Rng::from_seed(*seed);
-            chunk
-                .iter()
-                .map(|&v| {
-                    let credential = credentials.get(v).ok_or("voter index")?;
-                    let choice = random_selections(context.manifest(), &mut r);
-                    let public = credential.public();
-                    let challenged = if r.next_u32() % 100 == 0 {
-                        let probe = PendingBallot::encrypt(&context, public, &choice, &mut r)?;
-                        Some(probe.challenge(credential, &mut r)?.to_bytes())
-                    } else {
-                        None
-                    };
-                    let ballot = PendingBallot::encrypt(&context, public, &choice, &mut r)?
-                        .cast(credential, &mut r)?;
-                    Ok((v, choice, ballot.to_bytes(), challenged))
-                })
-                .collect()
-        })
-        .collect();
-    let mut ballots = Vec::with_capacity(order.len());
-    for chunk in cast {
-        ballots.extend(chunk?);
-    }
-    lap(
-        "encrypt + prove + sign (all voters, all cores)",
-        &mut timings,
-    );
-
-    std::fs::create_dir_all(&options.out)?;
-    let board_path = options.out.join("server-board.bin");
-    let _ = std::fs::remove_file(&board_path);
-    let mut board = BallotBoard::create(&board_path, &context, BallotBoxKey::generate(rng))?;
-    let mut last_choice: Vec<Option<Vec<Vec<u64>>>> = vec![None; options.voters];
-    let mut challenged = 0;
-    for chunk in ballots.chunks(1000) {
-        // A voter's challenge reaches the board before the ballot the voter then casts; the
-        // voter compares what the device encrypted with what they chose.
-        for (_, choice, _, probe) in chunk {
-            if let Some(bytes) = probe {
-                let (_, opened) = board.challenge(&context, bytes, rng)?;
-                if opened.selections() != choice.as_slice() {
-                    return Err("a challenged ballot does not open to the voter's choice".into());
+    for slice in order.chunks(4096) {
+        let started = Instant::now();
+        let seeds: Vec<[u8; 32]> = slice
+            .chunks(256)
+            .map(|_| {
+                let mut s = [0u8; 32];
+                rng.fill_bytes(&mut s);
+                s
+            })
+            .collect();
+        let cast: Vec<Result<Vec<Cast>, DemoError>> = slice
+            .par_chunks(256)
+            .zip(seeds.par_iter())
+            .map(|(chunk, seed)| {
+                let mut r = ChaCha20Rng::from_seed(*seed);
+                chunk
+                    .iter()
+                    .map(|&v| {
+                        let credential = credentials.get(v).ok_or("voter index")?;
+                        let choice = random_selections(context.manifest(), &mut r);
+                        let public = credential.public();
+                        let challenged = if r.next_u32().is_multiple_of(100) {
+                            let probe = PendingBallot::encrypt(&context, public, &choice, &mut r)?;
+                            Some(probe.challenge(credential, &mut r)?.to_bytes())
+                        } else {
+                            None
+                        };
+                        let ballot = PendingBallot::encrypt(&context, public, &choice, &mut r)?
+                            .cast(credential, &mut r)?;
+                        Ok((v, choice, ballot.to_bytes(), challenged))
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut ballots = Vec::with_capacity(slice.len());
+        for chunk in cast {
+            ballots.extend(chunk?);
+        }
+        encrypting += started.elapsed();
+        let started = Instant::now();
+        for chunk in ballots.chunks(1000) {
+            // A voter's challenge reaches the board before the ballot the voter then casts;
+            // the voter compares what the device encrypted with what they chose.
+            for (_, choice, _, probe) in chunk {
+                if let Some(bytes) = probe {
+                    let (_, opened) = board.challenge(&context, bytes, rng)?;
+                    if opened.selections() != choice.as_slice() {
+                        return Err(
+                            "a challenged ballot does not open to the voter's choice".into()
+                        );
+                    }
+                    challenged += 1;
                 }
-                challenged += 1;
+            }
+            let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, _, b, _)| b.clone()).collect();
+            for (result, (v, choice, _, _)) in board
+                .append_many(&context, &bytes, rng)?
+                .into_iter()
+                .zip(chunk)
+            {
+                result?;
+                if position >= options.voters || revoters.binary_search(v).is_err() {
+                    for (slot, x) in expected_counts.iter_mut().zip(choice.iter().flatten()) {
+                        *slot += x;
+                    }
+                }
+                position += 1;
             }
         }
-        let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, _, b, _)| b.clone()).collect();
-        for (result, (v, choice, _, _)) in board
-            .append_many(&context, &bytes, rng)?
-            .into_iter()
-            .zip(chunk)
-        {
-            result?;
-            if let Some(slot) = last_choice.get_mut(*v) {
-                *slot = Some(choice.clone());
-            }
-        }
+        accepting += started.elapsed();
     }
+    timings.push(("encrypt + prove + sign (all voters, all cores)", encrypting));
+    timings.push(("board: verify and accept every ballot", accepting));
     // The head of the closed board is what is published at the close; guardians decrypt only
     // the tally of the board with this head.
     let published_head = board.close()?;
     drop(board);
-    lap("board: verify and accept every ballot", &mut timings);
+    lap("board: close", &mut timings);
 
     let encrypted = tally(&board_path, &context, rng)?;
     lap(
@@ -240,30 +304,34 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             .ok_or("the tally does not fit the manifest")?;
     lap("threshold decryption", &mut timings);
 
-    write_record(
-        &options.out,
-        &RecordParts {
-            context: &context,
-            ceremony: &transcript,
-            board: &board_path,
-            tally: &encrypted,
-            shares: &shares,
-            results: &results,
-        },
-    )?;
-    std::fs::remove_file(&board_path)?;
+    let parts = RecordParts {
+        context: &context,
+        ceremony: &transcript,
+        board: &board_path,
+        tally: &encrypted,
+        shares: &shares,
+        results: &results,
+    };
+    let occupied = std::fs::read_dir(&options.out).is_ok_and(|mut e| e.next().is_some());
+    if occupied && options.force {
+        // The new record is complete before the old one goes: written beside it, then swapped.
+        let fresh = scratch_path(&options.out, "new");
+        let old = scratch_path(&options.out, "old");
+        let _ = std::fs::remove_dir_all(&fresh);
+        let _ = std::fs::remove_dir_all(&old);
+        write_record(&fresh, &parts)?;
+        std::fs::rename(&options.out, &old)?;
+        std::fs::rename(&fresh, &options.out)?;
+        std::fs::remove_dir_all(&old)?;
+    } else {
+        write_record(&options.out, &parts)?;
+    }
     lap("write the record", &mut timings);
 
-    let mut expected_counts = vec![0u64; context.manifest().option_count()];
-    for choice in last_choice.iter().flatten() {
-        for (slot, v) in expected_counts.iter_mut().zip(choice.iter().flatten()) {
-            *slot += v;
-        }
-    }
     Ok(DemoOutcome {
         results,
         expected_counts,
-        ballots_cast: ballots.len() as u64,
+        ballots_cast: order.len() as u64,
         challenged,
         decrypted_by: result.combined.iter().map(|g| g.get()).collect(),
         timings,

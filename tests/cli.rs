@@ -195,4 +195,116 @@ fn demo_verify_tamper_extension_and_inspect() {
     ]);
     assert_eq!(code(&o), 1);
     assert!(String::from_utf8_lossy(&o.stdout).contains("ABSENT"));
+
+    // A part inspect cannot read is named and makes the run unusable (2), never a summary (0).
+    for name in [
+        files::MANIFEST,
+        files::CEREMONY,
+        files::CREDENTIALS,
+        files::RESULTS,
+    ] {
+        let broken = base.join(format!("unreadable-{name}"));
+        copy_dir(&record, &broken);
+        std::fs::write(broken.join(name), b"not this part").unwrap();
+        let o = evote(&["inspect", broken.to_str().unwrap()]);
+        assert_eq!(code(&o), 2, "{name}");
+        assert!(String::from_utf8_lossy(&o.stderr).contains(name), "{name}");
+    }
+}
+
+/// `demo` checks every argument before it runs anything (exit 2, naming the option), never
+/// writes over a record unless told to, and with `--force` replaces a record only with a
+/// complete one, leaving no scratch file beside it.
+#[test]
+fn demo_refuses_bad_arguments_and_existing_records() {
+    let base = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-demo-arguments");
+    let _ = std::fs::remove_dir_all(&base);
+    std::fs::create_dir_all(&base).unwrap();
+    let record = base.join("record");
+    let out = record.to_str().unwrap();
+    for (voters, guardians, threshold, absent, named) in [
+        ("0", "3", "2", "0", "--voters"),
+        ("18446744073709551615", "3", "2", "0", "--voters"),
+        ("100000000", "3", "2", "0", "--voters"),
+        ("10", "3", "4", "0", "threshold"),
+        ("10", "3", "2", "2", "absent"),
+    ] {
+        let o = evote(&[
+            "demo",
+            "--voters",
+            voters,
+            "--guardians",
+            guardians,
+            "--threshold",
+            threshold,
+            "--absent",
+            absent,
+            "--out",
+            out,
+        ]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(
+            code(&o),
+            2,
+            "{voters} {guardians} {threshold} {absent}: {err}"
+        );
+        assert!(err.contains(named), "{err}");
+        assert!(
+            !record.exists(),
+            "nothing runs before the arguments are checked"
+        );
+    }
+
+    let small = |force: bool| {
+        let mut args = vec![
+            "demo",
+            "--voters",
+            "6",
+            "--guardians",
+            "3",
+            "--threshold",
+            "2",
+        ];
+        args.extend(["--out", out]);
+        if force {
+            args.push("--force");
+        }
+        evote(&args)
+    };
+    let first = small(false);
+    assert_eq!(
+        code(&first),
+        0,
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
+    let index = std::fs::read(record.join(files::INDEX)).unwrap();
+    let again = small(false);
+    assert_eq!(code(&again), 2);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("--force"));
+    assert_eq!(std::fs::read(record.join(files::INDEX)).unwrap(), index);
+    let forced = small(true);
+    assert_eq!(
+        code(&forced),
+        0,
+        "{}",
+        String::from_utf8_lossy(&forced.stderr)
+    );
+    assert_ne!(std::fs::read(record.join(files::INDEX)).unwrap(), index);
+    assert_eq!(code(&evote(&["verify", out])), 0);
+    // Only the record is left: no board, no temporary or old record beside it or inside it.
+    let beside: Vec<_> = std::fs::read_dir(&base)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(beside, vec![std::ffi::OsString::from("record")]);
+    let mut inside: Vec<String> = std::fs::read_dir(&record)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    inside.sort();
+    let mut expected: Vec<String> = files::ALL.iter().map(|s| s.to_string()).collect();
+    expected.push(files::INDEX.into());
+    expected.sort();
+    assert_eq!(inside, expected);
 }

@@ -161,18 +161,32 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
 
     // The record: written, reopened, every part parses and hashes as indexed.
     let record_dir = d.join("record");
-    let index = write_record(
-        &record_dir,
-        &RecordParts {
-            context: &context,
-            ceremony: &transcript,
-            board: &board_path,
-            tally: &encrypted,
-            shares: &shares,
-            results: &results,
-        },
-    )
-    .unwrap();
+    let mut parts = RecordParts {
+        context: &context,
+        ceremony: &transcript,
+        board: &board_path,
+        tally: &encrypted,
+        shares: &shares,
+        results: &results,
+    };
+    let index = write_record(&record_dir, &parts).unwrap();
+    // A record is never written over another, and a write that fails halfway (here: the board
+    // file is missing) leaves neither the record folder nor its temporary folder behind.
+    let before = std::fs::read(record_dir.join(files::INDEX)).unwrap();
+    assert!(write_record(&record_dir, &parts).is_err());
+    assert_eq!(
+        std::fs::read(record_dir.join(files::INDEX)).unwrap(),
+        before
+    );
+    let missing = d.join("no-such-board.bin");
+    parts.board = &missing;
+    assert!(write_record(&d.join("half"), &parts).is_err());
+    let left: Vec<String> = std::fs::read_dir(&d)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains("half"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     let record = Record::open(&record_dir).unwrap();
     assert_eq!(record.index(), &index);
     for name in files::ALL {

@@ -29,6 +29,7 @@ fn fixture() -> &'static PathBuf {
             absent: 1,
             manifest: demo_manifest(),
             out: dir.join("good"),
+            force: false,
         };
         run_demo(&options, &mut ChaCha20Rng::seed_from_u64(3)).unwrap();
         dir

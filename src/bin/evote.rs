@@ -12,7 +12,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
-use evote::demo::{default_out, demo_manifest, run_demo, DemoOptions};
+use evote::demo::{check_options, default_out, demo_manifest, run_demo, DemoOptions};
 use evote::election::board::Entry;
 use evote::election::receipt::RECEIPT_BYTES;
 use evote::election::record::{files, to_hex, Record};
@@ -54,6 +54,9 @@ enum Command {
         /// Output directory for the record
         #[arg(long, default_value_os_t = default_out())]
         out: PathBuf,
+        /// Replace an existing record in the output directory (once the new one is complete)
+        #[arg(long)]
+        force: bool,
     },
     /// Verify an election record: run every check and report
     Verify {
@@ -107,7 +110,8 @@ fn main() -> ExitCode {
             absent,
             manifest,
             out,
-        } => demo(voters, guardians, threshold, absent, manifest, out),
+            force,
+        } => demo(voters, guardians, threshold, absent, manifest, out, force),
         Command::Verify { record, json } => verify(&record, json),
         Command::VerifyExtension { old_head, record } => extension(&old_head, &record),
         Command::Check {
@@ -126,6 +130,7 @@ fn demo(
     absent: u32,
     manifest: Option<PathBuf>,
     out: PathBuf,
+    force: bool,
 ) -> ExitCode {
     let manifest = match manifest {
         None => demo_manifest(),
@@ -144,7 +149,12 @@ fn demo(
         absent,
         manifest,
         out: out.clone(),
+        force,
     };
+    // Every argument is checked before anything runs.
+    if let Err(e) = check_options(&options) {
+        return unusable(e);
+    }
     println!("evote demo: {voters} voters, {threshold}-of-{guardians} guardians ({absent} absent at decryption)");
     let start = Instant::now();
     let outcome = match run_demo(&options, &mut OsRng) {
@@ -385,26 +395,45 @@ fn inspect(record: &Path, tracker: Option<String>) -> ExitCode {
         terminal_safe(&index.election_id),
         terminal_safe(index.election_hash.get(..16).unwrap_or(""))
     );
-    if let Ok(m) = rec.manifest() {
-        println!(
-            "  {} — {} contests, {} options, revoting {:?}",
-            terminal_safe(&m.title),
-            m.contests.len(),
-            m.option_count(),
-            m.revoting
-        );
-    }
-    if let Ok(c) = rec.ceremony() {
-        println!(
-            "  ceremony: {}-of-{} guardians, {} complaints",
-            c.params.threshold(),
-            c.params.guardians(),
-            c.complaints.len()
-        );
-    }
-    if let Ok(c) = rec.credentials() {
-        println!("  credentials: {}", c.len());
-    }
+    // A part that cannot be read is named, and makes the run unusable input (exit 2).
+    let mut unreadable = false;
+    let mut part = |name: &str, line: Result<String, String>| match line {
+        Ok(line) => println!("  {line}"),
+        Err(e) => {
+            unreadable = true;
+            eprintln!("error: {name}: {}", terminal_safe(&e));
+            println!("  {name}: UNREADABLE");
+        }
+    };
+    part(
+        files::MANIFEST,
+        rec.manifest().map_err(|e| e.to_string()).map(|m| {
+            format!(
+                "{} — {} contests, {} options, revoting {:?}",
+                terminal_safe(&m.title),
+                m.contests.len(),
+                m.option_count(),
+                m.revoting
+            )
+        }),
+    );
+    part(
+        files::CEREMONY,
+        rec.ceremony().map_err(|e| e.to_string()).map(|c| {
+            format!(
+                "ceremony: {}-of-{} guardians, {} complaints",
+                c.params.threshold(),
+                c.params.guardians(),
+                c.complaints.len()
+            )
+        }),
+    );
+    part(
+        files::CREDENTIALS,
+        rec.credentials()
+            .map_err(|e| e.to_string())
+            .map(|c| format!("credentials: {}", c.len())),
+    );
     let mut entries = 0u64;
     let mut challenges = 0u64;
     let mut broken = false;
@@ -430,16 +459,15 @@ fn inspect(record: &Path, tracker: Option<String>) -> ExitCode {
                 to_hex(reader.head()).get(..16).unwrap_or("")
             );
         }
-        Err(e) => {
-            broken = true;
-            println!("  board: {}", terminal_safe(&e.to_string()));
-        }
+        Err(e) => part(files::BOARD, Err(e.to_string())),
     }
-    if let Ok(results) = rec.results() {
-        print!("{}", results.table());
+    match rec.results() {
+        Ok(results) => print!("{}", results.table()),
+        Err(e) => part(files::RESULTS, Err(e.to_string())),
     }
     match tracker {
         Some(t) => check(record, Some(t), None),
+        None if unreadable => ExitCode::from(2),
         // A summary of a board that does not chain is no summary: say so in the exit code.
         None if broken => ExitCode::from(1),
         None => ExitCode::SUCCESS,

@@ -213,14 +213,66 @@ pub struct RecordParts<'a> {
     pub results: &'a ElectionResults,
 }
 
-/// Writes a record into `dir` (created if needed); `record.json` is written last, so a record
-/// with an index is complete.
+/// Writes a record to `dir`, which must not exist or be empty. The files are written into a
+/// temporary folder beside it, each synced, `record.json` last; the folder is synced and then
+/// renamed to `dir`, and the parent synced: after a crash or a full disk, `dir` is either absent
+/// (or still empty) or a complete record, never a mixture.
 ///
 /// # Errors
-/// [`RecordError::Io`].
+/// [`RecordError::Io`], also for a `dir` that holds files.
 pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, RecordError> {
-    std::fs::create_dir_all(dir).map_err(io("record directory"))?;
-    let put = |name: &str, bytes: &[u8]| std::fs::write(dir.join(name), bytes).map_err(io(name));
+    if std::fs::read_dir(dir).is_ok_and(|mut entries| entries.next().is_some()) {
+        return Err(RecordError::Io {
+            file: dir.display().to_string(),
+            error: std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "the record directory is not empty; a record is never written over another",
+            ),
+        });
+    }
+    let name = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "record".into());
+    let staging = dir.with_file_name(format!(
+        ".{name}.writing-{}-{}",
+        std::process::id(),
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
+    ));
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(io("record directory"))?;
+    }
+    let written = write_into(&staging, parts).and_then(|index| {
+        sync_path(&staging).map_err(io("record directory"))?;
+        // An empty `dir` is replaced by the rename; a non-empty one makes it fail.
+        std::fs::rename(&staging, dir).map_err(io("record directory"))?;
+        let parent = match dir.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        sync_path(parent).map_err(io("record directory"))?;
+        Ok(index)
+    });
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&staging);
+    }
+    written
+}
+
+/// `fsync` of a file or a directory.
+fn sync_path(path: &Path) -> std::io::Result<()> {
+    File::open(path)?.sync_all()
+}
+
+fn write_into(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, RecordError> {
+    std::fs::create_dir(dir).map_err(io("record directory"))?;
+    let put = |name: &str, bytes: &[u8]| {
+        let mut file = File::create(dir.join(name)).map_err(io(name))?;
+        file.write_all(bytes).map_err(io(name))?;
+        file.sync_all().map_err(io(name))
+    };
     put(
         files::MANIFEST,
         parts.context.manifest().to_json().as_bytes(),
@@ -228,6 +280,7 @@ pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, 
     put(files::CEREMONY, &parts.ceremony.to_bytes())?;
     put(files::CREDENTIALS, &parts.context.credentials().to_bytes())?;
     std::fs::copy(parts.board, dir.join(files::BOARD)).map_err(io(files::BOARD))?;
+    sync_path(&dir.join(files::BOARD)).map_err(io(files::BOARD))?;
     put(files::TALLY, &parts.tally.to_bytes())?;
     {
         let mut out =
@@ -236,6 +289,7 @@ pub fn write_record(dir: &Path, parts: &RecordParts<'_>) -> Result<RecordIndex, 
             write_frame(&mut out, &share.to_bytes()).map_err(io(files::SHARES))?;
         }
         out.flush().map_err(io(files::SHARES))?;
+        out.get_ref().sync_all().map_err(io(files::SHARES))?;
     }
     let results = serde_json::to_string_pretty(parts.results).map_err(|e| RecordError::Json {
         file: files::RESULTS.into(),
