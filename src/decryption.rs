@@ -358,6 +358,11 @@ impl CandidateShare {
         out
     }
 
+    /// The length of a share package for `options` options: `138 + 128·options`.
+    pub const fn encoded_len(options: u64) -> u64 {
+        138 + 128 * options
+    }
+
     /// Decodes a share package.
     ///
     /// # Errors

@@ -82,11 +82,6 @@ impl TallyAccumulator {
         true
     }
 
-    /// The number of ballots counted so far.
-    pub(crate) fn ballots(&self) -> u64 {
-        self.ballots
-    }
-
     /// Closes the tally of the closed board `binding` names.
     pub(crate) fn finish(self, binding: BoardBinding) -> EncryptedTally {
         let sums: Vec<Ciphertext> = self
@@ -179,7 +174,10 @@ impl EncryptedTally {
     /// (There is no decoder: a tally is recomputed from ballots, never read back for decryption;
     /// a verifier compares its recomputed tally's bytes with the record's.)
     pub fn to_bytes(&self) -> Vec<u8> {
-        let mut out = vec![CEREMONY_VERSION, 49];
+        let mut out = Vec::with_capacity(
+            usize::try_from(Self::encoded_len(self.bounds.len() as u64)).unwrap_or(0),
+        );
+        out.extend_from_slice(&[CEREMONY_VERSION, 49]);
         out.extend_from_slice(self.public.as_bytes());
         out.extend_from_slice(&self.election);
         out.extend_from_slice(&self.board_head);
@@ -190,6 +188,11 @@ impl EncryptedTally {
             out.extend_from_slice(&sum.to_bytes());
         }
         out
+    }
+
+    /// The length of [`to_bytes`](Self::to_bytes) for `options` options: `174 + 72·options`.
+    pub const fn encoded_len(options: u64) -> u64 {
+        2 + 32 + 64 + 64 + 8 + 4 + 72 * options
     }
 
     /// SHA-512 over the key, the election, the board head, the ballot count, the bounds and the

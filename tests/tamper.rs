@@ -406,7 +406,7 @@ fn run(good: &Path, dir: &Path, case: &Case) -> Result<Vec<&'static str>, String
     Ok(report
         .failed()
         .filter(|c| c.failures_total > 0)
-        .map(|c| c.id)
+        .map(|c| c.id.as_str())
         .collect())
 }
 

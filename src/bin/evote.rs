@@ -18,7 +18,7 @@ use evote::election::receipt::RECEIPT_BYTES;
 use evote::election::record::{files, to_hex, Record};
 use evote::election::{check_ballot, verify_extension, BallotStatus, Manifest, Query, Receipt};
 use evote::text::terminal_safe;
-use evote::verify::verify_record;
+use evote::verify::{verify_record, verify_record_with};
 use rand_core::OsRng;
 
 #[derive(Parser)]
@@ -65,6 +65,10 @@ enum Command {
         /// Print the machine-readable report (JSON) instead of the summary
         #[arg(long)]
         json: bool,
+        /// Where the verifier's sorted index runs go (default: the system's temporary folder);
+        /// about 41 bytes per ballot and challenge, and per ciphertext
+        #[arg(long)]
+        temp_dir: Option<PathBuf>,
     },
     /// Check that a record's board only appended since an earlier head (hex)
     VerifyExtension {
@@ -112,7 +116,11 @@ fn main() -> ExitCode {
             out,
             force,
         } => demo(voters, guardians, threshold, absent, manifest, out, force),
-        Command::Verify { record, json } => verify(&record, json),
+        Command::Verify {
+            record,
+            json,
+            temp_dir,
+        } => verify(&record, json, temp_dir),
         Command::VerifyExtension { old_head, record } => extension(&old_head, &record),
         Command::Check {
             record,
@@ -197,7 +205,7 @@ fn demo(
     }
 }
 
-fn verify(record: &Path, json: bool) -> ExitCode {
+fn verify(record: &Path, json: bool, temp_dir: Option<PathBuf>) -> ExitCode {
     // A progress bar on a terminal; nothing when the output goes to a file or a pipe.
     let bar = if std::io::stderr().is_terminal() && !json {
         let bar = indicatif::ProgressBar::new(0);
@@ -219,7 +227,11 @@ fn verify(record: &Path, json: bool) -> ExitCode {
         bar.set_message(phase.to_string());
         bar.set_position(done);
     };
-    let report = verify_record(record, &mut OsRng, &progress);
+    let options = evote::verify::Options {
+        temp_dir,
+        ..evote::verify::Options::default()
+    };
+    let report = verify_record_with(record, &mut OsRng, &progress, &options);
     bar.finish_and_clear();
     let report = match report {
         Ok(r) => r,
@@ -450,7 +462,11 @@ fn inspect(record: &Path, tracker: Option<String>) -> ExitCode {
                     Ok(None) => break String::new(),
                     Err(e) => {
                         broken = true;
-                        break format!(" — then BROKEN: {}", terminal_safe(&e.to_string()));
+                        break format!(
+                            " — then BROKEN: {}: {}",
+                            files::BOARD,
+                            terminal_safe(&e.to_string())
+                        );
                     }
                 }
             };

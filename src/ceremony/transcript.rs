@@ -35,6 +35,23 @@ fn max_section_packages(params: &CeremonyParams, per_pair: bool) -> u32 {
 }
 
 impl CeremonyTranscript {
+    /// The longest encoding of a transcript with `t` of `n` guardians: the header (42 bytes),
+    /// four section counts, and each section full (two packages per slot, each with its 4-byte
+    /// length): hashes 70 bytes, reveals `106 + 96·t`, shares 58, complaints 138.
+    pub const fn max_encoded_len(t: u32, n: u32) -> u64 {
+        let (t, n) = (t as u64, n as u64);
+        let per_guardian = 2 * n;
+        let per_pair = 2 * n * n.saturating_sub(1);
+        42 + 16
+            + per_guardian * (4 + 70)
+            + per_guardian * (4 + 106 + 96 * t)
+            + per_pair * (4 + 58)
+            + per_pair * (4 + 138)
+    }
+
+    /// The longest transcript of any admissible ceremony (255 of 255 guardians): ≈ 39 MB.
+    pub const MAX_BYTES: u64 = Self::max_encoded_len(super::MAX_GUARDIANS, super::MAX_GUARDIANS);
+
     /// The canonical encoding, for the election record.
     ///
     /// # Layout

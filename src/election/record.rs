@@ -107,6 +107,31 @@ pub enum RecordError {
         /// The version found.
         version: u32,
     },
+    /// A record file is not a regular file (a symbolic link, a folder, a FIFO, a device, a
+    /// socket): a record is read from regular files only, never through a link.
+    NotARegularFile {
+        /// The file.
+        file: String,
+        /// What it is.
+        kind: &'static str,
+    },
+    /// A record file is longer than its format allows (or grew while it was read).
+    TooLarge {
+        /// The file.
+        file: String,
+        /// The most its format allows, in bytes.
+        max: u64,
+        /// Its length (at least).
+        actual: u64,
+    },
+    /// The machine failed the reader, not the record: the verifier's temporary folder is
+    /// missing, full or unwritable.
+    Environment {
+        /// What failed, naming the folder.
+        what: String,
+        /// The error.
+        error: std::io::Error,
+    },
 }
 
 impl core::fmt::Display for RecordError {
@@ -119,6 +144,14 @@ impl core::fmt::Display for RecordError {
             Self::UnsupportedVersion { version } => {
                 write!(f, "record version {version} is not supported (this library reads {RECORD_VERSION})")
             }
+            Self::NotARegularFile { file, kind } => {
+                write!(f, "{file}: a {kind}, not a regular file; a record is read from regular files only")
+            }
+            Self::TooLarge { file, max, actual } => write!(
+                f,
+                "{file}: {actual} bytes or more, but its format allows at most {max}"
+            ),
+            Self::Environment { what, error } => write!(f, "{what}: {error}"),
         }
     }
 }
@@ -135,6 +168,163 @@ fn io(file: &str) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
 /// Lowercase hex.
 pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The longest `record.json` read: seven file hashes and two identifiers need a few KiB.
+pub const MAX_INDEX_BYTES: u64 = 1 << 20;
+
+/// The longest JSON text of a manifest or of results: every name of the largest manifest
+/// ([`MAX_CONTESTS`](super::manifest::MAX_CONTESTS) contests of
+/// [`MAX_OPTIONS`](super::manifest::MAX_OPTIONS) options, plus each contest's id and title and
+/// the election's), each at most `2·MAX_NAME_BYTES` once escaped, with 64 bytes of layout per
+/// name (indentation, quotes, a count), and 64 KiB for the rest.
+pub const MAX_JSON_BYTES: u64 = {
+    use super::manifest::{MAX_CONTESTS, MAX_NAME_BYTES, MAX_OPTIONS};
+    let names = (MAX_CONTESTS * MAX_OPTIONS + 2 * MAX_CONTESTS + 2) as u64;
+    names * (2 * MAX_NAME_BYTES as u64 + 64) + (64 << 10)
+};
+
+/// The most credentials a record lists (2^27, four times the largest national electorate in
+/// docs/feasibility.md). The verifier holds 32 bytes per credential.
+pub const MAX_CREDENTIALS: u64 = 1 << 27;
+
+/// The longest credential list: `8 + 32·MAX_CREDENTIALS`.
+pub const MAX_CREDENTIALS_BYTES: u64 = 8 + 32 * MAX_CREDENTIALS;
+
+/// The longest encrypted tally: one for [`MAX_CONTESTS`](super::manifest::MAX_CONTESTS) ×
+/// [`MAX_OPTIONS`](super::manifest::MAX_OPTIONS) options (`174 + 72·options`).
+pub const MAX_TALLY_BYTES: u64 = crate::tally::EncryptedTally::encoded_len(
+    (super::manifest::MAX_CONTESTS * super::manifest::MAX_OPTIONS) as u64,
+);
+
+/// The most bytes each record file may hold before its contents are read (the board and the
+/// shares are framed streams, bounded per frame instead; `None`).
+pub fn max_file_bytes(name: &str) -> Option<u64> {
+    match name {
+        files::INDEX => Some(MAX_INDEX_BYTES),
+        files::MANIFEST | files::RESULTS => Some(MAX_JSON_BYTES),
+        files::CEREMONY => Some(CeremonyTranscript::MAX_BYTES),
+        files::CREDENTIALS => Some(MAX_CREDENTIALS_BYTES),
+        files::TALLY => Some(MAX_TALLY_BYTES),
+        _ => None,
+    }
+}
+
+/// What kind of file `t` is, for a message.
+fn kind_of(t: std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if t.is_fifo() {
+            return "FIFO";
+        }
+        if t.is_socket() {
+            return "socket";
+        }
+        if t.is_block_device() || t.is_char_device() {
+            return "device";
+        }
+    }
+    if t.is_symlink() {
+        "symbolic link"
+    } else if t.is_dir() {
+        "folder"
+    } else {
+        "special file"
+    }
+}
+
+/// Opens a record file for reading: a regular file only, never through a symbolic link (on
+/// Unix `O_NOFOLLOW`, and `O_NONBLOCK` so that a FIFO swapped in after the check cannot block
+/// the open), checked again on the open handle. Returns the file and its length at opening.
+///
+/// # Errors
+/// [`RecordError::Io`] for a missing or unreadable file, [`RecordError::NotARegularFile`].
+pub fn open_regular(path: &Path, name: &str) -> Result<(File, u64), RecordError> {
+    let not_regular = |t| RecordError::NotARegularFile {
+        file: name.to_string(),
+        kind: kind_of(t),
+    };
+    let before = std::fs::symlink_metadata(path).map_err(io(name))?;
+    if !before.file_type().is_file() {
+        return Err(not_regular(before.file_type()));
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK);
+    }
+    let file = options.open(path).map_err(io(name))?;
+    let after = file.metadata().map_err(io(name))?;
+    if !after.file_type().is_file() {
+        return Err(not_regular(after.file_type()));
+    }
+    Ok((file, after.len()))
+}
+
+/// Reads a whole record file of at most `max` bytes, refusing a longer one before reading it
+/// (and one that grows past `max` while it is read).
+///
+/// # Errors
+/// As [`open_regular`], and [`RecordError::TooLarge`].
+pub fn read_capped(path: &Path, name: &str, max: u64) -> Result<Vec<u8>, RecordError> {
+    let (file, len) = open_regular(path, name)?;
+    let too_large = |actual| RecordError::TooLarge {
+        file: name.to_string(),
+        max,
+        actual,
+    };
+    if len > max {
+        return Err(too_large(len));
+    }
+    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
+    file.take(max.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(io(name))?;
+    if bytes.len() as u64 > max {
+        return Err(too_large(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// A reader that hashes (SHA-512) and counts what passes through it: one pass over a file both
+/// reads and hashes it, so what is verified is what was hashed.
+pub struct HashingReader<R> {
+    inner: R,
+    hash: Sha512,
+    bytes: u64,
+}
+
+impl<R: Read> HashingReader<R> {
+    /// Wraps `inner`.
+    pub fn new(inner: R) -> Self {
+        Self {
+            inner,
+            hash: Sha512::new(),
+            bytes: 0,
+        }
+    }
+
+    /// Reads what is left to the end, then returns the hash of everything read, its length
+    /// and the reader.
+    ///
+    /// # Errors
+    /// A read error.
+    pub fn finish(mut self) -> std::io::Result<([u8; 64], u64, R)> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        Ok((self.hash.finalize().into(), self.bytes, self.inner))
+    }
+}
+
+impl<R: Read> Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hash.update(buf.get(..n).unwrap_or(&[]));
+        self.bytes += n as u64;
+        Ok(n)
+    }
 }
 
 /// SHA-512 of a file, streamed.
@@ -158,7 +348,7 @@ fn write_frame(out: &mut impl Write, bytes: &[u8]) -> std::io::Result<()> {
 }
 
 /// Reads one length-prefixed frame; `None` at a clean end.
-fn read_frame(input: &mut impl Read, file: &str) -> Result<Option<Vec<u8>>, RecordError> {
+fn read_frame(input: &mut impl Read, file: &str, max: u64) -> Result<Option<Vec<u8>>, RecordError> {
     let mut len = [0u8; 4];
     let mut got = 0;
     while got < 4 {
@@ -182,18 +372,31 @@ fn read_frame(input: &mut impl Read, file: &str) -> Result<Option<Vec<u8>>, Reco
         got += n;
     }
     let len = u32::from_le_bytes(len);
-    if len > 64 << 20 {
+    if u64::from(len) > max {
         return Err(RecordError::Decode {
             file: file.into(),
             error: DecodeError::TooLarge {
                 what: "frame",
-                max: 64 << 20,
+                max,
                 actual: u64::from(len),
             },
         });
     }
     let mut frame = vec![0u8; len as usize];
-    input.read_exact(&mut frame).map_err(io(file))?;
+    input.read_exact(&mut frame).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::UnexpectedEof {
+            RecordError::Decode {
+                file: file.into(),
+                error: DecodeError::Length {
+                    what: "frame",
+                    expected: "as many bytes as its length prefix",
+                    actual: 0,
+                },
+            }
+        } else {
+            io(file)(e)
+        }
+    })?;
     Ok(Some(frame))
 }
 
@@ -350,7 +553,11 @@ impl Record {
     /// # Errors
     /// [`RecordError`] for a missing or unreadable index, or an unsupported version.
     pub fn open(dir: &Path) -> Result<Self, RecordError> {
-        let text = std::fs::read_to_string(dir.join(files::INDEX)).map_err(io(files::INDEX))?;
+        let bytes = read_capped(&dir.join(files::INDEX), files::INDEX, MAX_INDEX_BYTES)?;
+        let text = String::from_utf8(bytes).map_err(|_| RecordError::Json {
+            file: files::INDEX.into(),
+            message: "not UTF-8".into(),
+        })?;
         // Read the version first, so that a future format is reported as such.
         let version = serde_json::from_str::<serde_json::Value>(&text)
             .ok()
@@ -382,8 +589,14 @@ impl Record {
         self.dir.join(name)
     }
 
-    fn read(&self, name: &str) -> Result<Vec<u8>, RecordError> {
-        std::fs::read(self.path(name)).map_err(io(name))
+    /// The whole bytes of one of the record's small files (not the board or the shares), read
+    /// once under the file's size limit ([`max_file_bytes`]).
+    ///
+    /// # Errors
+    /// As [`read_capped`].
+    pub fn read(&self, name: &str) -> Result<Vec<u8>, RecordError> {
+        let max = max_file_bytes(name).unwrap_or(MAX_INDEX_BYTES);
+        read_capped(&self.path(name), name, max)
     }
 
     /// The manifest.
@@ -391,12 +604,19 @@ impl Record {
     /// # Errors
     /// [`RecordError`] if unreadable or invalid.
     pub fn manifest(&self) -> Result<Manifest, RecordError> {
-        let text =
-            String::from_utf8(self.read(files::MANIFEST)?).map_err(|_| RecordError::Json {
-                file: files::MANIFEST.into(),
-                message: "not UTF-8".into(),
-            })?;
-        Manifest::from_json(&text).map_err(|e| RecordError::Json {
+        Self::decode_manifest(&self.read(files::MANIFEST)?)
+    }
+
+    /// Decodes `manifest.json`'s bytes.
+    ///
+    /// # Errors
+    /// [`RecordError::Json`].
+    pub fn decode_manifest(bytes: &[u8]) -> Result<Manifest, RecordError> {
+        let text = core::str::from_utf8(bytes).map_err(|_| RecordError::Json {
+            file: files::MANIFEST.into(),
+            message: "not UTF-8".into(),
+        })?;
+        Manifest::from_json(text).map_err(|e| RecordError::Json {
             file: files::MANIFEST.into(),
             message: e.to_string(),
         })
@@ -407,11 +627,17 @@ impl Record {
     /// # Errors
     /// [`RecordError`] if unreadable or not canonical.
     pub fn ceremony(&self) -> Result<CeremonyTranscript, RecordError> {
-        CeremonyTranscript::from_bytes(&self.read(files::CEREMONY)?).map_err(|error| {
-            RecordError::Decode {
-                file: files::CEREMONY.into(),
-                error,
-            }
+        Self::decode_ceremony(&self.read(files::CEREMONY)?)
+    }
+
+    /// Decodes `ceremony.bin`'s bytes.
+    ///
+    /// # Errors
+    /// [`RecordError::Decode`].
+    pub fn decode_ceremony(bytes: &[u8]) -> Result<CeremonyTranscript, RecordError> {
+        CeremonyTranscript::from_bytes(bytes).map_err(|error| RecordError::Decode {
+            file: files::CEREMONY.into(),
+            error,
         })
     }
 
@@ -420,7 +646,15 @@ impl Record {
     /// # Errors
     /// [`RecordError`] if unreadable or not canonical.
     pub fn credentials(&self) -> Result<CredentialList, RecordError> {
-        CredentialList::from_bytes(&self.read(files::CREDENTIALS)?).map_err(|e| match e {
+        Self::decode_credentials(&self.read(files::CREDENTIALS)?)
+    }
+
+    /// Decodes `credentials.bin`'s bytes.
+    ///
+    /// # Errors
+    /// [`RecordError::Decode`].
+    pub fn decode_credentials(bytes: &[u8]) -> Result<CredentialList, RecordError> {
+        CredentialList::from_bytes(bytes).map_err(|e| match e {
             super::credentials::CredentialError::Decode(error) => RecordError::Decode {
                 file: files::CREDENTIALS.into(),
                 error,
@@ -472,7 +706,7 @@ impl Record {
     /// # Errors
     /// [`RecordError`] if the file is missing or not a board.
     pub fn board(&self) -> Result<BoardReader<BufReader<File>>, RecordError> {
-        let file = File::open(self.path(files::BOARD)).map_err(io(files::BOARD))?;
+        let (file, _) = open_regular(&self.path(files::BOARD), files::BOARD)?;
         BoardReader::new(BufReader::new(file)).map_err(|e| RecordError::Io {
             file: files::BOARD.into(),
             error: std::io::Error::other(e.to_string()),
@@ -492,30 +726,12 @@ impl Record {
     /// # Errors
     /// [`RecordError`] for an unreadable or malformed stream.
     pub fn shares(&self) -> Result<Vec<CandidateShare>, RecordError> {
-        let mut input =
-            BufReader::new(File::open(self.path(files::SHARES)).map_err(io(files::SHARES))?);
-        let mut out = Vec::new();
-        while let Some(frame) = read_frame(&mut input, files::SHARES)? {
-            // At most one share per guardian belongs in a record; more is refused before it is
-            // held in memory (a record of a million copies of one share is not read whole).
-            if out.len() >= crate::ceremony::MAX_GUARDIANS as usize {
-                return Err(RecordError::Decode {
-                    file: files::SHARES.into(),
-                    error: DecodeError::TooLarge {
-                        what: "decryption shares",
-                        max: u64::from(crate::ceremony::MAX_GUARDIANS),
-                        actual: out.len() as u64 + 1,
-                    },
-                });
-            }
-            out.push(
-                CandidateShare::from_bytes(&frame).map_err(|error| RecordError::Decode {
-                    file: files::SHARES.into(),
-                    error,
-                })?,
-            );
-        }
-        Ok(out)
+        let (file, _) = open_regular(&self.path(files::SHARES), files::SHARES)?;
+        read_shares(
+            &mut BufReader::new(file),
+            crate::ceremony::MAX_GUARDIANS,
+            None,
+        )
     }
 
     /// The results.
@@ -523,9 +739,65 @@ impl Record {
     /// # Errors
     /// [`RecordError`] if unreadable or not the results format.
     pub fn results(&self) -> Result<ElectionResults, RecordError> {
-        serde_json::from_slice(&self.read(files::RESULTS)?).map_err(|e| RecordError::Json {
+        Self::decode_results(&self.read(files::RESULTS)?)
+    }
+
+    /// Decodes `results.json`'s bytes.
+    ///
+    /// # Errors
+    /// [`RecordError::Json`].
+    pub fn decode_results(bytes: &[u8]) -> Result<ElectionResults, RecordError> {
+        serde_json::from_slice(bytes).map_err(|e| RecordError::Json {
             file: files::RESULTS.into(),
             message: e.to_string(),
         })
+    }
+}
+
+/// Reads `shares.bin`'s frames: at most `max_shares` (one per guardian), each of exactly
+/// `options`' share length when the tally's option count is known (else at most the largest
+/// share's), so neither a long stream nor a long frame is ever held in memory.
+///
+/// # Errors
+/// [`RecordError::Decode`] naming `shares.bin`; [`RecordError::Io`].
+pub fn read_shares(
+    input: &mut impl Read,
+    max_shares: u32,
+    options: Option<u64>,
+) -> Result<Vec<CandidateShare>, RecordError> {
+    let decode = |error| RecordError::Decode {
+        file: files::SHARES.into(),
+        error,
+    };
+    let max_frame = CandidateShare::encoded_len(
+        options.unwrap_or((super::manifest::MAX_CONTESTS * super::manifest::MAX_OPTIONS) as u64),
+    );
+    let mut out = Vec::new();
+    while let Some(frame) = read_frame(input, files::SHARES, max_frame)? {
+        if options.is_some_and(|_| frame.len() as u64 != max_frame) {
+            return Err(decode(DecodeError::Length {
+                what: "decryption share",
+                expected: "138 + 128·options of the tally",
+                actual: frame.len(),
+            }));
+        }
+        // At most one share per guardian belongs in a record; more is refused before it is
+        // held in memory (a record of a million copies of one share is not read whole).
+        if out.len() >= max_shares as usize {
+            return Err(decode(DecodeError::TooLarge {
+                what: "decryption shares",
+                max: u64::from(max_shares),
+                actual: out.len() as u64 + 1,
+            }));
+        }
+        out.push(CandidateShare::from_bytes(&frame).map_err(decode)?);
+    }
+    Ok(out)
+}
+
+impl Record {
+    /// The directory.
+    pub fn dir(&self) -> &Path {
+        &self.dir
     }
 }

@@ -10,6 +10,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::PathBuf;
 
 /// Keys held in memory before a run is written (48 bytes each in memory: 24 MiB).
 pub(crate) const BUFFER_KEYS: usize = 1 << 19;
@@ -62,36 +63,61 @@ impl Key {
 }
 
 /// Collects keys, spilling sorted runs to temporary files.
+///
+/// The first failed write poisons the sorter: its buffer is dropped and every later `push`
+/// fails at once with the same kind of error, so a full or missing temporary folder ends the
+/// run instead of re-sorting a full buffer for every key that follows.
 pub(crate) struct SpillSorter {
     buffer: Vec<Key>,
     capacity: usize,
     runs: Vec<File>,
+    temp_dir: Option<PathBuf>,
+    poisoned: Option<(io::ErrorKind, String)>,
 }
 
 impl SpillSorter {
+    #[cfg(test)]
     pub(crate) fn new() -> Self {
         Self::with_capacity(BUFFER_KEYS)
     }
 
+    #[cfg(test)]
     pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Self::in_dir(capacity, None)
+    }
+
+    /// A sorter whose runs go to `temp_dir` (the system's temporary folder if `None`).
+    pub(crate) fn in_dir(capacity: usize, temp_dir: Option<PathBuf>) -> Self {
         Self {
             buffer: Vec::new(),
             capacity: capacity.max(1),
             runs: Vec::new(),
+            temp_dir,
+            poisoned: None,
         }
     }
 
     pub(crate) fn push(&mut self, key: Key) -> io::Result<()> {
+        if let Some((kind, message)) = &self.poisoned {
+            return Err(io::Error::new(*kind, message.clone()));
+        }
         self.buffer.push(key);
         if self.buffer.len() >= self.capacity {
-            self.spill()?;
+            if let Err(e) = self.spill() {
+                self.poisoned = Some((e.kind(), e.to_string()));
+                self.buffer = Vec::new();
+                return Err(e);
+            }
         }
         Ok(())
     }
 
     fn spill(&mut self) -> io::Result<()> {
         self.buffer.sort_unstable();
-        let mut file = tempfile::tempfile()?;
+        let mut file = match &self.temp_dir {
+            Some(dir) => tempfile::tempfile_in(dir)?,
+            None => tempfile::tempfile()?,
+        };
         {
             let mut out = BufWriter::with_capacity(1 << 16, &mut file);
             for key in &self.buffer {
@@ -107,6 +133,9 @@ impl SpillSorter {
 
     /// The keys in order.
     pub(crate) fn into_sorted(mut self) -> io::Result<Sorted> {
+        if let Some((kind, message)) = self.poisoned.take() {
+            return Err(io::Error::new(kind, message));
+        }
         self.buffer.sort_unstable();
         let memory = std::mem::take(&mut self.buffer).into_iter();
         let mut readers: Vec<BufReader<File>> = self
@@ -243,6 +272,33 @@ mod tests {
             rest: &bytes,
         };
         assert!(Key::read(&mut failing).is_err());
+    }
+
+    #[test]
+    fn a_failed_run_poisons_the_sorter_at_once() {
+        let missing = std::env::temp_dir().join("evote-no-such-folder-for-runs");
+        let _ = std::fs::remove_dir_all(&missing);
+        let mut sorter = SpillSorter::in_dir(4, Some(missing));
+        let key = Key {
+            kind: 0,
+            value: [1; 32],
+            entry: 0,
+        };
+        for _ in 0..3 {
+            sorter.push(key).unwrap();
+        }
+        let first = sorter.push(key).unwrap_err();
+        assert_eq!(first.kind(), io::ErrorKind::NotFound);
+        // The buffer is dropped, not kept to be re-sorted and retried with every key.
+        assert!(sorter.buffer.is_empty());
+        for _ in 0..10 {
+            assert_eq!(
+                sorter.push(key).unwrap_err().kind(),
+                io::ErrorKind::NotFound
+            );
+            assert!(sorter.buffer.is_empty());
+        }
+        assert!(sorter.into_sorted().is_err());
     }
 
     /// Merged output equals an in-memory sort, for spills of every shape (no run, one run,
