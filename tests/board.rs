@@ -813,3 +813,176 @@ fn a_ballot_of_the_wrong_length_is_refused_before_decoding() {
 fn box_key() -> evote::election::BallotBoxKey {
     evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }
+
+/// Unmounts a test file system when dropped.
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// A full disk (a 160 KiB tmpfs, where the machine lets the test mount one; skipped with a
+/// message otherwise): the append that does not fit fails with the disk's error and leaves no
+/// partial entry, nothing acknowledged is lost, the board reopens (on the full disk, or after
+/// room is made) with every acknowledged head, and appends go on; `create` on a full disk
+/// leaves nothing at its path.
+#[test]
+fn a_full_disk_refuses_the_append_and_loses_no_acknowledged_ballot() {
+    use std::process::Command;
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-enospc");
+    let _ = Command::new("umount")
+        .arg(&dir)
+        .stderr(std::process::Stdio::null())
+        .status();
+    std::fs::create_dir_all(&dir).unwrap();
+    let mounted = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "size=160k", "tmpfs"])
+        .arg(&dir)
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !mounted {
+        eprintln!("skipped: this machine does not let the test mount a small tmpfs (needs root)");
+        return;
+    }
+    let _unmount = Unmount(dir.clone());
+    let mut s = setup_with(21, RevotePolicy::LastCounts, referendum());
+    let path = dir.join("full.board");
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
+    let mut acknowledged = Vec::new();
+    let mut refused = None;
+    for i in 0..100_000 {
+        let b = vote(&mut s, i % 6, i % 2 == 0);
+        match board.append(&s.context, &b, &mut s.rng) {
+            Ok(r) => acknowledged.push((r.entry, r.head)),
+            Err(e) => {
+                refused = Some(e);
+                break;
+            }
+        }
+    }
+    let refused = refused.expect("the disk fills up");
+    assert!(
+        matches!(&refused, BoardError::Io(e) if e.kind() == std::io::ErrorKind::StorageFull),
+        "{refused:?}"
+    );
+    let (last, _) = *acknowledged.last().unwrap();
+    assert!(last > 10, "{last} acknowledged before the disk was full");
+    // The failed append left nothing: the file ends at the last acknowledged entry.
+    assert_eq!(
+        verify_extension(&acknowledged.last().unwrap().1, &path)
+            .unwrap()
+            .0,
+        last
+    );
+    // Still full: a second append fails the same way, and the board is unchanged.
+    let b = vote(&mut s, 0, true);
+    assert!(board.append(&s.context, &b, &mut s.rng).is_err());
+    drop(board);
+    // Reopened on the full disk: it opens (nothing to cut) with every acknowledged entry.
+    let board = open_writer(&path, &s.context).unwrap();
+    assert_eq!(board.entries(), last);
+    drop(board);
+    for (n, head) in &acknowledged {
+        assert_eq!(verify_extension(head, &path).unwrap().0, *n);
+    }
+    // create on the full disk fails and leaves nothing at its path.
+    let other = dir.join("other.board");
+    if BallotBoard::create(&other, &s.context, box_key()).is_err() {
+        let left: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|name| name.contains("other"))
+            .collect();
+        assert!(left.is_empty(), "{left:?}");
+    }
+    // Room again: appends go on from the last acknowledged entry.
+    assert!(Command::new("mount")
+        .args(["-o", "remount,size=4m"])
+        .arg(&dir)
+        .status()
+        .unwrap()
+        .success());
+    let mut board = open_writer(&path, &s.context).unwrap();
+    let b = vote(&mut s, 1, false);
+    let receipt = board.append(&s.context, &b, &mut s.rng).unwrap();
+    assert_eq!(receipt.entry, last + 1);
+    eprintln!("{last} acknowledged on a full disk, none lost");
+}
+
+/// A reader (a monitor, the verifier of a live board) reading while another process appends:
+/// every read sees a prefix of the chain — each entry chains, every entry acknowledged before
+/// the read began is there with its head — and ends cleanly or at a tail still being written,
+/// never at a broken entry.
+#[test]
+fn a_reader_during_writes_sees_a_prefix_of_the_chain() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command, Stdio};
+    use std::sync::{Arc, Mutex};
+    let path = temp("read-while-written.board");
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "board_writer_child", "--nocapture"])
+        .env("EVOTE_BOARD_WRITER", &path)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let acked: Arc<Mutex<Vec<(u64, [u8; 64])>>> = Arc::default();
+    let lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let sink = Arc::clone(&acked);
+    let listener = std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if let Some(ack) = parse_ack(&line) {
+                sink.lock().unwrap().push(ack);
+            }
+        }
+    });
+    let mut reads = 0;
+    let mut torn = 0;
+    let mut most = 0;
+    // Reads until the writer has gone well past where the first read began.
+    while reads < 100 || most < 300 {
+        let before = acked.lock().unwrap().clone();
+        let Some(&(last_acked, _)) = before.last() else {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+            continue;
+        };
+        let mut reader = evote::election::board::BoardReader::new(std::io::BufReader::new(
+            std::fs::File::open(&path).unwrap(),
+        ))
+        .unwrap();
+        let mut heads = Vec::new();
+        loop {
+            match reader.next_checked() {
+                Ok(Some(Entry::Ballot { number, head, .. })) => heads.push((number, head)),
+                Ok(Some(other)) => panic!("the writer appends ballots only: {other:?}"),
+                Ok(None) => break,
+                Err(BoardError::Corrupt { reason, .. })
+                    if reason == "the file ends inside an entry" =>
+                {
+                    torn += 1;
+                    break;
+                }
+                Err(e) => panic!("read {reads}: {e}"),
+            }
+        }
+        assert!(heads.len() as u64 >= last_acked, "read {reads}");
+        for (n, head) in &before {
+            assert_eq!(
+                heads.get(*n as usize - 1),
+                Some(&(*n, *head)),
+                "read {reads}"
+            );
+        }
+        most = most.max(heads.len());
+        reads += 1;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    listener.join().unwrap();
+    eprintln!(
+        "{reads} reads during writes (up to {most} entries, {torn} ended in a tail being written)"
+    );
+}
