@@ -929,7 +929,8 @@ fn a_reader_during_writes_sees_a_prefix_of_the_chain() {
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let acked: Arc<Mutex<Vec<(u64, [u8; 64])>>> = Arc::default();
+    type Acks = Arc<Mutex<Vec<(u64, [u8; 64])>>>;
+    let acked: Acks = Arc::default();
     let lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let sink = Arc::clone(&acked);
     let listener = std::thread::spawn(move || {
