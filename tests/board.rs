@@ -960,9 +960,10 @@ fn a_reader_during_writes_sees_a_prefix_of_the_chain() {
                 Ok(Some(Entry::Ballot { number, head, .. })) => heads.push((number, head)),
                 Ok(Some(other)) => panic!("the writer appends ballots only: {other:?}"),
                 Ok(None) => break,
-                Err(BoardError::Corrupt { reason, .. })
-                    if reason == "the file ends inside an entry" =>
-                {
+                Err(BoardError::Corrupt {
+                    reason: "the file ends inside an entry",
+                    ..
+                }) => {
                     torn += 1;
                     break;
                 }
