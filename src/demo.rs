@@ -136,12 +136,14 @@ fn scratch_path(out: &Path, what: &str) -> PathBuf {
     out.with_file_name(format!(".{name}.{what}-{}", std::process::id()))
 }
 
-/// Removes a scratch file when the demo ends, whether it succeeds or fails.
+/// Removes a scratch board (and its index log) when the demo ends, whether it succeeds or
+/// fails.
 struct RemoveOnDrop(PathBuf);
 
 impl Drop for RemoveOnDrop {
     fn drop(&mut self) {
         let _ = std::fs::remove_file(&self.0);
+        let _ = std::fs::remove_file(crate::election::board::index_log_path(&self.0));
     }
 }
 

@@ -679,8 +679,8 @@ fn create_is_atomic_under_kills_and_never_overwrites() {
     let mut boards = 0;
     for entry in std::fs::read_dir(&dir).unwrap().flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') {
-            continue; // a creator's temporary file: never a board's path
+        if name.starts_with('.') || name.ends_with(".index") {
+            continue; // a creator's temporary file, or a board's index log: never a board
         }
         BallotBoard::open(&entry.path(), &s.context, box_key())
             .unwrap_or_else(|e| panic!("{name}: {e}"));
@@ -987,4 +987,111 @@ fn a_reader_during_writes_sees_a_prefix_of_the_chain() {
     eprintln!(
         "{reads} reads during writes (up to {most} entries, {torn} ended in a tail being written)"
     );
+}
+
+/// The index log beside the board: a reopen that reads it indexes exactly what a full replay
+/// does (every refusal the same), and a log that is missing, damaged, another board's, or ahead
+/// of a board restored from an older copy is never trusted: the board is replayed instead.
+#[test]
+fn the_index_log_speeds_reopening_and_is_never_trusted_blindly() {
+    use evote::election::board::index_log_path;
+    let mut s = setup_with(31, RevotePolicy::LastCounts, referendum());
+    let path = temp("logged.board");
+    let log = index_log_path(&path);
+    let _ = std::fs::remove_file(&log);
+    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
+    let mut cast = Vec::new();
+    for i in 0..2100usize {
+        let b = vote(&mut s, i % 6, i % 3 == 0);
+        board.append(&s.context, &b, &mut s.rng).unwrap();
+        if i % 500 == 0 {
+            cast.push((i as u64 + 1, b));
+        }
+    }
+    let head = *board.head();
+    drop(board);
+    let older = std::fs::read(&path).unwrap();
+    assert!(log.exists());
+    // What every reopen must refuse, and the state it must have.
+    let check = |board: &mut BallotBoard, s: &mut Setup, case: &str| {
+        assert_eq!((board.entries(), board.head()), (2100, &head), "{case}");
+        for (entry, b) in &cast {
+            assert!(
+                matches!(board.append(&s.context, b, &mut s.rng), Err(BoardError::Duplicate { entry: e }) if e == *entry),
+                "{case}: entry {entry}"
+            );
+        }
+        // The last ballot of voter 5 (entry 2100) counts; its earlier one (2094) does not.
+        assert!(board.is_counted(s.voters[5].public(), 2100), "{case}");
+        assert!(!board.is_counted(s.voters[5].public(), 2094), "{case}");
+    };
+    let mut fast = open_writer(&path, &s.context).unwrap();
+    check(&mut fast, &mut s, "with the log");
+    drop(fast);
+    // Missing: rebuilt, and written again.
+    std::fs::remove_file(&log).unwrap();
+    let mut full = open_writer(&path, &s.context).unwrap();
+    check(&mut full, &mut s, "without the log");
+    drop(full);
+    assert!(log.exists());
+    // Damaged anywhere (a flipped byte at sampled offsets): used only up to the mark before the
+    // damage, or not at all; the result is the same.
+    let good_log = std::fs::read(&log).unwrap();
+    for at in (0..good_log.len()).step_by(good_log.len() / 7) {
+        let mut bad = good_log.clone();
+        bad[at] ^= 0x40;
+        std::fs::write(&log, &bad).unwrap();
+        let mut b = open_writer(&path, &s.context).unwrap();
+        check(&mut b, &mut s, &format!("log byte {at} flipped"));
+    }
+    // Another board's log (same election, same key, other ballots): refused at the first entry
+    // that is not where it says.
+    let other = temp("logged-other.board");
+    let mut o = BallotBoard::create(&other, &s.context, box_key()).unwrap();
+    for i in 0..1100usize {
+        let b = vote(&mut s, i % 6, i % 2 == 0);
+        o.append(&s.context, &b, &mut s.rng).unwrap();
+    }
+    drop(o);
+    std::fs::copy(index_log_path(&other), &log).unwrap();
+    let mut b = open_writer(&path, &s.context).unwrap();
+    check(&mut b, &mut s, "another board's log");
+    drop(b);
+    // The board restored from an older copy (its first 1100 entries) under a newer log.
+    let mut b = open_writer(&path, &s.context).unwrap();
+    for i in 0..10usize {
+        let v = vote(&mut s, i % 6, true);
+        b.append(&s.context, &v, &mut s.rng).unwrap();
+    }
+    drop(b);
+    let mut reader = evote::election::board::BoardReader::new(&older[..]).unwrap();
+    let mut cut = None;
+    let mut offset = common_header();
+    while let Some(entry) = reader.next_checked().unwrap() {
+        if let Entry::Ballot { number, bytes, .. } = entry {
+            offset += 4 + 9 + bytes.len() + 64;
+            if number == 1100 {
+                cut = Some(offset);
+                break;
+            }
+        }
+    }
+    std::fs::write(&path, &older[..cut.unwrap()]).unwrap();
+    let restored = open_writer(&path, &s.context).unwrap();
+    assert_eq!(restored.entries(), 1100);
+    // A flipped bit inside an entry the log covers is still found: every entry is chained.
+    drop(restored);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 1;
+    std::fs::write(&path, &bytes).unwrap();
+    assert!(matches!(
+        BallotBoard::open(&path, &s.context, box_key()),
+        Err(BoardError::Corrupt { .. } | BoardError::CorruptAt { .. })
+    ));
+}
+
+/// The board file's header length.
+fn common_header() -> usize {
+    11 + 1 + 64 + 32
 }

@@ -43,7 +43,13 @@
 //! chain, a damaged length prefix, a long tail — is [`BoardError::Corrupt`] with its entry and
 //! byte offset, and the file is left untouched.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+
+use super::ballot::peek_credential;
+use super::board_index::{
+    self, log_path, EntryKeys, Fingerprinter, FpTable, Indices, LogWriter, FP_BALLOT_ID,
+    FP_CIPHERTEXT, FP_CREDENTIAL, FP_TRACKER,
+};
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
@@ -64,9 +70,9 @@ use crate::keys::PublicKey;
 const MAGIC: &[u8; 11] = b"EVOTE-BOARD";
 const BOARD_VERSION: u8 = 2;
 const HEADER_BYTES: u64 = 11 + 1 + 64 + 32;
-const KIND_BALLOT: u8 = 1;
-const KIND_CLOSE: u8 = 2;
-const KIND_CHALLENGE: u8 = 3;
+pub(crate) const KIND_BALLOT: u8 = 1;
+pub(crate) const KIND_CLOSE: u8 = 2;
+pub(crate) const KIND_CHALLENGE: u8 = 3;
 /// The largest entry a reader accepts (a ballot of the largest manifest is far smaller).
 const MAX_ENTRY_BYTES: u32 = 64 << 20;
 /// The most bytes a writer leaves written but not yet synced: [`BallotBoard::append_many`]
@@ -264,6 +270,18 @@ pub struct BoardReader<R> {
     lengths: Option<[u32; 3]>,
 }
 
+impl<R: Read + Seek> BoardReader<R> {
+    /// Continues reading after entry `number`, which ends at byte `offset` with `head` (what
+    /// an index log's mark vouches for).
+    fn resume_at(&mut self, offset: u64, number: u64, head: [u8; 64]) -> Result<(), BoardError> {
+        self.reader.seek(SeekFrom::Start(offset))?;
+        self.offset = offset;
+        self.number = number;
+        self.head = head;
+        Ok(())
+    }
+}
+
 /// How a read ended.
 enum Next {
     Entry(Entry, u64),
@@ -440,15 +458,11 @@ pub struct BallotBoard {
     head: [u8; 64],
     entries: u64,
     closed: bool,
-    trackers: HashMap<[u8; 64], u64>,
-    /// Ballot ids under their credentials ([`Ballot::scoped_id`]).
-    ballot_ids: HashMap<[u8; 32], u64>,
-    /// First 16 bytes of every ciphertext's alpha → entry.
-    alphas: HashMap<[u8; 16], u64>,
-    /// Credential → its cast entries, in order.
-    casts: HashMap<[u8; 32], Vec<u64>>,
-    /// The entries that are challenges.
-    challenges: HashSet<u64>,
+    /// Trackers, scoped ballot ids, ciphertexts (first 16 bytes of each alpha) and each
+    /// credential's casts, as fingerprint tables (`board_index`), with every entry's offset.
+    indices: Indices,
+    /// The index log beside the board (a cache: `None` once a write to it failed).
+    log: Option<LogWriter>,
     /// The file length after the last complete entry.
     end: u64,
     /// What `open` moved aside.
@@ -558,6 +572,12 @@ impl BallotBoard {
         lock(&file)?;
         let mut board = Self::empty(file, path, context, key);
         board.file.seek(SeekFrom::Start(HEADER_BYTES))?;
+        board.log = LogWriter::create(
+            &log_path(path),
+            &board.election,
+            &board.indices.fingerprinter,
+        )
+        .ok();
         Ok(board)
     }
 
@@ -574,14 +594,15 @@ impl BallotBoard {
             election: *context.hash(),
             policy: context.manifest().revoting,
             head: genesis(context.hash(), key.public()),
-            key,
             entries: 0,
             closed: false,
-            trackers: HashMap::new(),
-            ballot_ids: HashMap::new(),
-            alphas: HashMap::new(),
-            casts: HashMap::new(),
-            challenges: HashSet::new(),
+            indices: Indices::new(
+                Fingerprinter::new(key_secret(&key).as_slice()),
+                expected_ballots(context),
+                ciphertexts_per_ballot(context),
+            ),
+            log: None,
+            key,
             end: HEADER_BYTES,
             recovered: None,
         }
@@ -620,9 +641,90 @@ impl BallotBoard {
             });
         }
         let mut board = Self::empty(file, path, context, key);
-        let mut good_end = HEADER_BYTES;
+        let log = log_path(path);
+        let sizes = (expected_ballots(context), ciphertexts_per_ballot(context));
+        // The index log, if it is this board's: the entries its last good mark covers are not
+        // decoded again, only read and chained, so every byte of the board is still checked.
+        let covered =
+            match board_index::load(&log, &board.election, &board.indices.fingerprinter, sizes) {
+                Some(loaded) => {
+                    board.log = loaded.writer(&log).ok();
+                    let covered = (loaded.entries, loaded.head);
+                    board.indices = loaded.indices;
+                    Some(covered)
+                }
+                None => None,
+            };
+        if covered.is_none() {
+            board.log = LogWriter::create(&log, &board.election, &board.indices.fingerprinter).ok();
+        }
+        let mut good_end = match board.replay(&mut reader, covered, &lengths, context)? {
+            Some(end) => end,
+            None => {
+                // The log disagrees with the board (another board's, or a board restored from
+                // an older copy): rebuild the indices from the board alone.
+                board.indices = Indices::new(board.indices.fingerprinter.clone(), sizes.0, sizes.1);
+                board.head = genesis(&board.election, board.key.public());
+                board.entries = 0;
+                board.closed = false;
+                board.log =
+                    LogWriter::create(&log, &board.election, &board.indices.fingerprinter).ok();
+                reader.resume_at(HEADER_BYTES, 0, board.head)?;
+                board
+                    .replay(&mut reader, None, &lengths, context)?
+                    .unwrap_or(HEADER_BYTES)
+            }
+        };
+        if good_end < HEADER_BYTES {
+            good_end = HEADER_BYTES;
+        }
+        board.file.seek(SeekFrom::Start(good_end))?;
+        board.end = good_end;
+        board.flush_log(true);
+        Ok(board)
+    }
+
+    /// Indexes a cast or challenged body's tracker, scoped ballot id and ciphertexts.
+    /// Replays the board's entries into the indices; returns where the last complete entry
+    /// ends. Entries up to `covered` (an index log's mark: entries and head) are already
+    /// indexed: they are read and chained, and must sit where the log says with the head it
+    /// says, else `None` (the log is stale). Later entries are decoded and indexed.
+    fn replay(
+        &mut self,
+        reader: &mut BoardReader<BufReader<File>>,
+        covered: Option<(u64, [u8; 64])>,
+        lengths: &[u32; 3],
+        context: &ElectionContext,
+    ) -> Result<Option<u64>, BoardError> {
+        let (covered, covered_head) = covered.unwrap_or((0, [0u8; 64]));
+        let mut good_end = reader.offset;
         loop {
-            match reader.next_entry()? {
+            let start = good_end;
+            let next = reader.next_entry()?;
+            if let Next::Entry(entry, end) = &next {
+                let (number, head, challenge) = match entry {
+                    Entry::Ballot { number, head, .. } => (*number, *head, false),
+                    Entry::Challenge { number, head, .. } => (*number, *head, true),
+                    Entry::Close { number, head } => (*number, *head, false),
+                };
+                if number <= covered {
+                    if self.indices.offset(number) != Some(start)
+                        || self.indices.is_challenge(number) != challenge
+                        || (number == covered && head != covered_head)
+                    {
+                        return Ok(None);
+                    }
+                    self.closed |= matches!(entry, Entry::Close { .. });
+                    self.head = head;
+                    self.entries = number;
+                    good_end = *end;
+                    continue;
+                }
+            } else if self.entries < covered {
+                // The board ends before the log's mark.
+                return Ok(None);
+            }
+            match next {
                 Next::Entry(
                     Entry::Ballot {
                         number,
@@ -635,10 +737,11 @@ impl BallotBoard {
                         entry: number,
                         reason: "the ballot does not decode",
                     })?;
-                    board.index(ballot.body(), number);
-                    board.cast(ballot.credential(), number);
-                    board.head = head;
-                    board.entries = number;
+                    let keys =
+                        self.keys(KIND_BALLOT, start, ballot.body(), Some(ballot.credential()));
+                    self.record(number, &keys);
+                    self.head = head;
+                    self.entries = number;
                     good_end = end;
                 }
                 Next::Entry(
@@ -654,31 +757,32 @@ impl BallotBoard {
                             entry: number,
                             reason: "the challenged ballot does not decode",
                         })?;
-                    board.index(challenged.body(), number);
-                    board.challenges.insert(number);
-                    board.head = head;
-                    board.entries = number;
+                    let keys = self.keys(KIND_CHALLENGE, start, challenged.body(), None);
+                    self.record(number, &keys);
+                    self.head = head;
+                    self.entries = number;
                     good_end = end;
                 }
                 Next::Entry(Entry::Close { number, head }, end) => {
-                    board.closed = true;
-                    board.head = head;
-                    board.entries = number;
+                    self.record(number, &close_keys(start));
+                    self.closed = true;
+                    self.head = head;
+                    self.entries = number;
                     good_end = end;
                 }
                 Next::End => break,
                 Next::Torn | Next::Impossible => {
-                    board.recover_tail(good_end, &lengths, context)?;
+                    self.recover_tail(good_end, lengths, context)?;
                     break;
                 }
             }
+            if self.entries.is_multiple_of(board_index::MARK_EVERY) {
+                self.flush_log(false);
+            }
         }
-        board.file.seek(SeekFrom::Start(good_end))?;
-        board.end = good_end;
-        Ok(board)
+        Ok(Some(good_end))
     }
 
-    /// Indexes a cast or challenged body's tracker, scoped ballot id and ciphertexts.
     /// The rule of the module's Durability for the bytes after `good_end`: move a torn tail
     /// aside and cut it, or refuse.
     fn recover_tail(
@@ -755,26 +859,132 @@ impl BallotBoard {
         Ok(())
     }
 
-    fn index(&mut self, body: &Body, number: u64) {
-        self.trackers.insert(body.tracker(), number);
-        self.ballot_ids.insert(body.scoped_id(), number);
-        for key in body.alpha_keys() {
-            self.alphas.entry(key).or_insert(number);
+    /// The index keys of an entry of `kind` starting at `offset`: a cast ballot's or a
+    /// challenge's body (and a cast ballot's credential).
+    fn keys(
+        &self,
+        kind: u8,
+        offset: u64,
+        body: &Body,
+        credential: Option<&PublicKey>,
+    ) -> EntryKeys {
+        let f = &self.indices.fingerprinter;
+        let mut fps = vec![
+            f.fp(FP_TRACKER, &body.tracker()),
+            f.fp(FP_BALLOT_ID, &body.scoped_id()),
+        ];
+        if let Some(c) = credential {
+            fps.push(f.fp(FP_CREDENTIAL, c.as_bytes()));
+        }
+        fps.extend(body.alpha_keys().iter().map(|k| f.fp(FP_CIPHERTEXT, k)));
+        EntryKeys { kind, offset, fps }
+    }
+
+    /// Adds entry `number` to the indices and to the index log.
+    fn record(&mut self, number: u64, keys: &EntryKeys) {
+        self.indices.add(number, keys);
+        if let Some(log) = &mut self.log {
+            if log.entry(keys).is_err() {
+                self.log = None;
+            }
         }
     }
 
-    /// Records a cast ballot of `credential` (revoting and the counted set).
-    fn cast(&mut self, credential: &PublicKey, number: u64) {
-        self.casts
-            .entry(credential.to_bytes())
-            .or_default()
-            .push(number);
+    /// Hands the index log's new records to the OS, with a mark when one is due (or `force`).
+    /// A failed write drops the log: it is rebuilt at the next `open`.
+    fn flush_log(&mut self, force: bool) {
+        if let Some(log) = &mut self.log {
+            if log.flush(self.entries, &self.head, force).is_err() {
+                self.log = None;
+            }
+        }
+    }
+
+    /// The payload of entry `number` (entry number, kind, bytes), read back from the file.
+    fn read_entry(&self, number: u64) -> Result<Vec<u8>, BoardError> {
+        let corrupt = BoardError::Corrupt {
+            entry: number,
+            reason: "the index names an entry the file does not hold",
+        };
+        let offset = self.indices.offset(number).ok_or(BoardError::Corrupt {
+            entry: number,
+            reason: "the index names an entry the file does not hold",
+        })?;
+        let mut len = [0u8; 4];
+        read_at(&self.file, &mut len, offset)?;
+        let len = u32::from_le_bytes(len);
+        if !(9..=MAX_ENTRY_BYTES).contains(&len) {
+            return Err(corrupt);
+        }
+        let mut payload = vec![0u8; len as usize];
+        read_at(&self.file, &mut payload, offset + 4)?;
+        if payload.get(..8) != Some(number.to_le_bytes().as_slice()) {
+            return Err(corrupt);
+        }
+        Ok(payload)
+    }
+
+    /// The body of entry `number` (a cast ballot's or a challenge's), decoded from the file.
+    fn body_of(&self, number: u64) -> Result<Option<Body>, BoardError> {
+        let payload = self.read_entry(number)?;
+        let corrupt = |_| BoardError::Corrupt {
+            entry: number,
+            reason: "an indexed entry does not decode",
+        };
+        Ok(match payload.get(8..).and_then(|p| p.split_first()) {
+            Some((&KIND_BALLOT, bytes)) => {
+                Some(Ballot::from_bytes(bytes).map_err(corrupt)?.body().clone())
+            }
+            Some((&KIND_CHALLENGE, bytes)) => Some(
+                ChallengedBallot::from_bytes(bytes)
+                    .map_err(corrupt)?
+                    .body()
+                    .clone(),
+            ),
+            _ => None,
+        })
+    }
+
+    /// The first entry stored under `fp` in `table` for which `matches` holds on its body.
+    fn confirmed(
+        &self,
+        table: &FpTable,
+        fp: u64,
+        matches: impl Fn(&Body) -> bool,
+    ) -> Result<Option<u64>, BoardError> {
+        let mut candidates = table.get(fp);
+        candidates.sort_unstable();
+        for entry in candidates {
+            if self.body_of(entry)?.is_some_and(|b| matches(&b)) {
+                return Ok(Some(entry));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The cast entries of `credential`, in order, confirmed against the file.
+    fn casts_of(&self, credential: &PublicKey) -> Result<Vec<u64>, BoardError> {
+        let fp = self
+            .indices
+            .fingerprinter
+            .fp(FP_CREDENTIAL, credential.as_bytes());
+        let mut out = Vec::new();
+        let mut candidates = self.indices.casts.get(fp);
+        candidates.sort_unstable();
+        for entry in candidates {
+            let payload = self.read_entry(entry)?;
+            let bytes = payload.get(9..).unwrap_or(&[]);
+            if peek_credential(bytes).as_ref() == Some(credential.as_bytes()) {
+                out.push(entry);
+            }
+        }
+        Ok(out)
     }
 
     /// The error for a conflict with entry `entry`: [`BoardError::Challenged`] if either side
     /// is a challenge, `otherwise` if both are cast ballots.
     fn conflict(&self, entry: u64, challenge: bool, otherwise: BoardError) -> BoardError {
-        if challenge || self.challenges.contains(&entry) {
+        if challenge || self.indices.is_challenge(entry) {
             BoardError::Challenged { entry }
         } else {
             otherwise
@@ -782,16 +992,32 @@ impl BallotBoard {
     }
 
     /// The index checks every new body passes, cast or challenged: a new tracker, a new ballot
-    /// id under its credential, no ciphertext already on the board.
+    /// id under its credential, no ciphertext already on the board. A fingerprint that matches
+    /// is confirmed against the entry read back from the file.
     fn check_unique(&self, body: &Body, challenge: bool) -> Result<(), BoardError> {
-        if let Some(&entry) = self.trackers.get(&body.tracker()) {
+        let f = &self.indices.fingerprinter;
+        let tracker = body.tracker();
+        if let Some(entry) =
+            self.confirmed(&self.indices.trackers, f.fp(FP_TRACKER, &tracker), |b| {
+                b.tracker() == tracker
+            })?
+        {
             return Err(self.conflict(entry, challenge, BoardError::Duplicate { entry }));
         }
-        if let Some(&entry) = self.ballot_ids.get(&body.scoped_id()) {
+        let id = body.scoped_id();
+        if let Some(entry) =
+            self.confirmed(&self.indices.ballot_ids, f.fp(FP_BALLOT_ID, &id), |b| {
+                b.scoped_id() == id
+            })?
+        {
             return Err(self.conflict(entry, challenge, BoardError::BallotIdReused { entry }));
         }
         for key in body.alpha_keys() {
-            if let Some(&entry) = self.alphas.get(&key) {
+            if let Some(entry) =
+                self.confirmed(&self.indices.ciphertexts, f.fp(FP_CIPHERTEXT, &key), |b| {
+                    b.alpha_keys().contains(&key)
+                })?
+            {
                 return Err(self.conflict(
                     entry,
                     challenge,
@@ -800,6 +1026,12 @@ impl BallotBoard {
             }
         }
         Ok(())
+    }
+
+    /// The memory the board's indices hold, in bytes (the fingerprint tables, the challenge
+    /// bits and every entry's offset).
+    pub fn index_bytes(&self) -> usize {
+        self.indices.bytes()
     }
 
     fn write_entry(&mut self, payload: &[u8]) -> Result<[u8; 64], BoardError> {
@@ -849,11 +1081,18 @@ impl BallotBoard {
         payload.extend_from_slice(&number.to_le_bytes());
         payload.push(KIND_BALLOT);
         payload.extend_from_slice(bytes);
+        let start = self.end;
         let head = self.write_entry(&payload)?;
         self.head = head;
         self.entries = number;
-        self.index(verified.ballot().body(), number);
-        self.cast(verified.ballot().credential(), number);
+        let keys = self.keys(
+            KIND_BALLOT,
+            start,
+            verified.ballot().body(),
+            Some(verified.ballot().credential()),
+        );
+        self.record(number, &keys);
+        self.flush_log(false);
         Ok(Receipt::sign(
             &self.key,
             &self.election,
@@ -879,11 +1118,7 @@ impl BallotBoard {
         let ballot = decoded.map_err(BoardError::Ballot)?;
         self.check_unique(ballot.body(), false)?;
         if self.policy == RevotePolicy::Refused {
-            if let Some(&entry) = self
-                .casts
-                .get(ballot.credential().as_bytes())
-                .and_then(|c| c.first())
-            {
+            if let Some(&entry) = self.casts_of(ballot.credential())?.first() {
                 return Err(BoardError::RevoteRefused { entry });
             }
         }
@@ -940,7 +1175,7 @@ impl BallotBoard {
         let mut batch_ids: HashMap<[u8; 32], u64> = HashMap::new();
         let mut batch_alphas: HashMap<[u8; 16], u64> = HashMap::new();
         let mut batch_casts: HashMap<[u8; 32], u64> = HashMap::new();
-        let mut staged: Vec<(usize, VerifiedBallot, u64, [u8; 64])> = Vec::new();
+        let mut staged: Vec<(usize, VerifiedBallot, u64, [u8; 64], u64)> = Vec::new();
         let mut record = Vec::new();
         let mut head = self.head;
         let mut number = self.entries;
@@ -988,10 +1223,11 @@ impl BallotBoard {
             payload.push(KIND_BALLOT);
             payload.extend_from_slice(bytes);
             head = chain(&head, &payload);
+            let start = self.end + record.len() as u64;
             record.extend_from_slice(&(payload.len() as u32).to_le_bytes());
             record.extend_from_slice(&payload);
             record.extend_from_slice(&head);
-            staged.push((i, verified, number, head));
+            staged.push((i, verified, number, head, start));
         }
         if !staged.is_empty() {
             // Synced at least every MAX_UNSYNCED_BYTES, so a crash never leaves a longer tail.
@@ -1010,9 +1246,14 @@ impl BallotBoard {
             self.end += record.len() as u64;
         }
         // Durable: now index and acknowledge.
-        for (i, verified, n, entry_head) in staged {
-            self.index(verified.ballot().body(), n);
-            self.cast(verified.ballot().credential(), n);
+        for (i, verified, n, entry_head, start) in staged {
+            let keys = self.keys(
+                KIND_BALLOT,
+                start,
+                verified.ballot().body(),
+                Some(verified.ballot().credential()),
+            );
+            self.record(n, &keys);
             if let Some(slot) = results.get_mut(i) {
                 *slot = Some(Ok(Receipt::sign(
                     &self.key,
@@ -1026,6 +1267,7 @@ impl BallotBoard {
         }
         self.head = head;
         self.entries = number;
+        self.flush_log(false);
         Ok(results
             .into_iter()
             .map(|r| r.unwrap_or(Err(BoardError::Closed)))
@@ -1069,11 +1311,13 @@ impl BallotBoard {
         payload.extend_from_slice(&number.to_le_bytes());
         payload.push(KIND_CHALLENGE);
         payload.extend_from_slice(bytes);
+        let start = self.end;
         let head = self.write_entry(&payload)?;
         self.head = head;
         self.entries = number;
-        self.index(opened.challenged().body(), number);
-        self.challenges.insert(number);
+        let keys = self.keys(KIND_CHALLENGE, start, opened.challenged().body(), None);
+        self.record(number, &keys);
+        self.flush_log(false);
         Ok((
             Receipt::sign(
                 &self.key,
@@ -1098,10 +1342,13 @@ impl BallotBoard {
         let number = self.entries + 1;
         let mut payload = number.to_le_bytes().to_vec();
         payload.push(KIND_CLOSE);
+        let start = self.end;
         let head = self.write_entry(&payload)?;
         self.head = head;
         self.entries = number;
         self.closed = true;
+        self.record(number, &close_keys(start));
+        self.flush_log(true);
         Ok(head)
     }
 
@@ -1133,11 +1380,104 @@ impl BallotBoard {
     /// Whether entry `number` is counted: under `last-counts` the last ballot of its credential,
     /// under `refused` the only one.
     pub fn is_counted(&self, credential: &PublicKey, number: u64) -> bool {
-        self.casts
-            .get(credential.as_bytes())
-            .and_then(|c| c.last())
-            .is_some_and(|last| *last == number)
+        self.casts_of(credential)
+            .ok()
+            .and_then(|c| c.last().copied())
+            .is_some_and(|last| last == number)
     }
+}
+
+impl Drop for BallotBoard {
+    fn drop(&mut self) {
+        // A mark at the last entry, so the next `open` replays nothing.
+        self.flush_log(true);
+    }
+}
+
+/// The index log beside a board file: `<board>.index` (a cache of the board's indices that
+/// `open` rebuilds when it is missing or stale; remove it with the board).
+pub fn index_log_path(board: &Path) -> PathBuf {
+    log_path(board)
+}
+
+/// Builds the indices a board of `ballots` cast ballots of `ciphertexts` ciphertexts each holds
+/// (tables sized up front for `ballots`, filled with pseudo-random fingerprints as the board
+/// fills them) and returns their size in bytes. For the national-scale memory measurement in
+/// `benches/board.rs` (`during` runs while they are alive); not part of the API.
+#[doc(hidden)]
+pub fn index_memory_probe(ballots: usize, ciphertexts: usize, during: &mut dyn FnMut()) -> usize {
+    let mut indices = Indices::new(Fingerprinter::new(&[0; 32]), ballots, ciphertexts);
+    let mut state = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = || {
+        // splitmix64: uniform, like a keyed fingerprint.
+        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        (z ^ (z >> 31)).max(1)
+    };
+    let mut offset = HEADER_BYTES;
+    for n in 1..=ballots as u64 {
+        let keys = EntryKeys {
+            kind: KIND_BALLOT,
+            offset,
+            fps: (0..3 + ciphertexts).map(|_| next()).collect(),
+        };
+        indices.add(n, &keys);
+        offset += 1000;
+    }
+    during();
+    indices.bytes()
+}
+
+/// The index keys of the close entry (it has none but its offset).
+fn close_keys(offset: u64) -> EntryKeys {
+    EntryKeys {
+        kind: KIND_CLOSE,
+        offset,
+        fps: Vec::new(),
+    }
+}
+
+/// Reads exactly `buf.len()` bytes at `offset`, leaving the file's cursor (the append
+/// position) where it is.
+fn read_at(file: &File, buf: &mut [u8], offset: u64) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::FileExt::read_exact_at(file, buf, offset)
+    }
+    #[cfg(not(unix))]
+    {
+        let mut f = file;
+        let here = f.stream_position()?;
+        f.seek(SeekFrom::Start(offset))?;
+        let read = f.read_exact(buf);
+        f.seek(SeekFrom::Start(here))?;
+        read
+    }
+}
+
+/// The secret bytes of the ballot box key (for the index's fingerprint key).
+fn key_secret(key: &BallotBoxKey) -> zeroize::Zeroizing<[u8; 32]> {
+    key.expose_secret_bytes()
+}
+
+/// The ballots the tables are sized for at first: one per listed credential, and a tenth more
+/// for revotes and challenges (they grow beyond).
+fn expected_ballots(context: &ElectionContext) -> usize {
+    let voters = context.credentials().len();
+    voters.saturating_add(voters / 10)
+}
+
+/// Ciphertexts per ballot: one per option.
+fn ciphertexts_per_ballot(context: &ElectionContext) -> usize {
+    context
+        .manifest()
+        .contests
+        .iter()
+        .map(|c| c.options.len())
+        .sum::<usize>()
+        .max(1)
 }
 
 /// Checks that the board file at `path` extends the board whose head was `old_head`: its entries
@@ -1192,3 +1532,76 @@ fn check_len(context: &ElectionContext, bytes: &[u8]) -> Result<(), BoardError> 
 }
 
 pub use crate::tally::tally;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+    use super::*;
+    use crate::ceremony::{adjudicate, run_locally, CeremonyParams};
+    use crate::election::{CredentialList, Manifest};
+    use rand_chacha::ChaCha20Rng;
+    use rand_core::SeedableRng;
+
+    /// The adversary who makes every fingerprint collide (as if it could aim its ballots at the
+    /// board's slots): every lookup then confirms against the file, so no honest ballot is
+    /// refused and every duplicate, reused id, replayed ciphertext and refused revote still is.
+    #[test]
+    fn colliding_fingerprints_never_change_a_verdict() {
+        for policy in [RevotePolicy::LastCounts, RevotePolicy::Refused] {
+            let mut rng = ChaCha20Rng::seed_from_u64(5);
+            let params = CeremonyParams::new([5; 32], 2, 3).unwrap();
+            let (transcript, _) = run_locally(&params, &mut rng).unwrap();
+            let outcome = adjudicate(&transcript, &mut rng).unwrap();
+            let (voters, list) = CredentialList::generate(6, &mut rng);
+            let mut manifest = Manifest::example();
+            manifest.contests.truncate(1);
+            manifest.revoting = policy;
+            let context = ElectionContext::new(manifest, outcome, list).unwrap();
+            let dir = std::env::temp_dir()
+                .join(format!("evote-collide-{}-{policy:?}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).unwrap();
+            let key = BallotBoxKey::generate(&mut rng);
+            let mut board = BallotBoard::create(&dir.join("b"), &context, key).unwrap();
+            board.indices = Indices::new(Fingerprinter::degenerate(), 1, 1);
+            let vote = |voter: usize, yes: bool, rng: &mut ChaCha20Rng| {
+                let choice = if yes { vec![1, 0] } else { vec![0, 1] };
+                Ballot::encrypt_and_cast(&context, &voters[voter], &[choice], rng)
+                    .unwrap()
+                    .to_bytes()
+            };
+            let mut cast = Vec::new();
+            for voter in 0..6 {
+                let b = vote(voter, voter % 2 == 0, &mut rng);
+                board.append(&context, &b, &mut rng).unwrap();
+                cast.push(b);
+            }
+            for (i, b) in cast.iter().enumerate() {
+                assert!(
+                    matches!(
+                        board.append(&context, b, &mut rng),
+                        Err(BoardError::Duplicate { entry }) if entry == i as u64 + 1
+                    ),
+                    "{policy:?}: duplicate of entry {}",
+                    i + 1
+                );
+                assert!(board.is_counted(voters[i].public(), i as u64 + 1));
+            }
+            let revote = vote(2, true, &mut rng);
+            match policy {
+                RevotePolicy::Refused => assert!(matches!(
+                    board.append(&context, &revote, &mut rng),
+                    Err(BoardError::RevoteRefused { entry: 3 })
+                )),
+                RevotePolicy::LastCounts => {
+                    let r = board.append(&context, &revote, &mut rng).unwrap();
+                    assert!(board.is_counted(voters[2].public(), r.entry));
+                    assert!(!board.is_counted(voters[2].public(), 3));
+                    // Another credential's entry is never taken for this one's.
+                    assert!(!board.is_counted(voters[1].public(), r.entry));
+                }
+            }
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod ballot;
 pub mod board;
+mod board_index;
 pub mod context;
 pub mod credentials;
 pub mod lookup;
