@@ -6,11 +6,10 @@
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianIndex};
 use evote::election::{
-    Ballot, BallotBoard, Contest, CredentialList, ElectionContext, Manifest, RevotePolicy,
-    VoterCredential,
+    Ballot, BallotBoard, Contest, ElectionContext, Manifest, RevotePolicy, VoterCredential,
 };
+use evote::simulation::Election;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -34,20 +33,6 @@ fn context(
     voters: usize,
     rng: &mut ChaCha20Rng,
 ) -> (ElectionContext, Vec<VoterCredential>) {
-    let params = expect(CeremonyParams::new([1; 32], 1, 1));
-    let (s1, h) = expect(part1(&params, expect(GuardianIndex::new(1)), rng));
-    let (_, reveal) = expect(s1.part2(std::slice::from_ref(&h)));
-    let outcome = expect(adjudicate(
-        &CeremonyTranscript {
-            params,
-            hashes: vec![h],
-            reveals: vec![reveal],
-            shares: vec![],
-            complaints: vec![],
-        },
-        rng,
-    ));
-    let (voters, list) = CredentialList::generate(voters, rng);
     let manifest = Manifest {
         election_id: "bench".into(),
         nonce: Manifest::fresh_nonce(rng),
@@ -55,10 +40,8 @@ fn context(
         revoting: RevotePolicy::LastCounts,
         contests: vec![c],
     };
-    (
-        expect(ElectionContext::new(manifest, outcome, list)),
-        voters,
-    )
+    let e = expect(Election::new([1; 32], 1, 1, manifest, voters, rng));
+    (e.context, e.voters)
 }
 
 fn choice(c: &Contest) -> Vec<Vec<u64>> {

@@ -8,12 +8,11 @@
 use std::time::{Duration, Instant};
 
 use criterion::{criterion_group, BatchSize, Criterion};
-use evote::ceremony::{adjudicate, part1, CeremonyParams, CeremonyTranscript, GuardianIndex};
 use evote::election::board::{index_log_path, index_memory_probe};
 use evote::election::{
-    Ballot, BallotBoard, BallotBoxKey, Contest, CredentialList, ElectionContext, Manifest,
-    RevotePolicy,
+    Ballot, BallotBoard, BallotBoxKey, Contest, ElectionContext, Manifest, RevotePolicy,
 };
+use evote::simulation::Election;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -29,20 +28,6 @@ fn election(
     voters: usize,
     rng: &mut ChaCha20Rng,
 ) -> (ElectionContext, Vec<evote::election::VoterCredential>) {
-    let params = expect(CeremonyParams::new([1; 32], 1, 1));
-    let (s1, h) = expect(part1(&params, expect(GuardianIndex::new(1)), rng));
-    let (_, reveal) = expect(s1.part2(std::slice::from_ref(&h)));
-    let outcome = expect(adjudicate(
-        &CeremonyTranscript {
-            params,
-            hashes: vec![h],
-            reveals: vec![reveal],
-            shares: vec![],
-            complaints: vec![],
-        },
-        rng,
-    ));
-    let (voters, list) = CredentialList::generate(voters, rng);
     let manifest = Manifest {
         election_id: "bench".into(),
         nonce: Manifest::fresh_nonce(rng),
@@ -57,10 +42,8 @@ fn election(
             option_limit: 1,
         }],
     };
-    (
-        expect(ElectionContext::new(manifest, outcome, list)),
-        voters,
-    )
+    let e = expect(Election::new([1; 32], 1, 1, manifest, voters, rng));
+    (e.context, e.voters)
 }
 
 /// The resident set size of this process, in bytes (Linux), for the memory figures.

@@ -9,10 +9,10 @@
 
 use std::time::{Duration, Instant};
 
-use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
-use evote::election::{Ballot, BallotBoard, CredentialList, ElectionContext, Manifest};
+use evote::election::{Ballot, BallotBoard, Manifest};
+use evote::simulation::Election;
 use evote::DlogTable;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
@@ -79,11 +79,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut rng = ChaCha20Rng::seed_from_u64(2026);
     let manifest = Manifest::from_json(MANIFEST)?;
     let options: usize = manifest.contests.iter().map(|c| c.options.len()).sum();
-    let params = CeremonyParams::new([26; 32], 3, 5)?;
-    let (transcript, mut guardians) = run_locally(&params, &mut rng)?;
-    let outcome = adjudicate(&transcript, &mut rng)?;
-    let (voters, list) = CredentialList::generate(n, &mut rng);
-    let context = ElectionContext::new(manifest, outcome, list)?;
+    let Election {
+        keys: mut guardians,
+        context,
+        voters,
+        ..
+    } = Election::new([26; 32], 3, 5, manifest, n, &mut rng).map_err(|e| e.to_string())?;
     let cores = rayon::current_num_threads();
     println!("national ballot: 4 contests, {options} options; {n} voters; {cores} cores");
 

@@ -7,10 +7,10 @@
 
 use std::time::Instant;
 
-use evote::ceremony::{adjudicate, run_locally, CeremonyParams};
 use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
-use evote::election::{Ballot, BallotBoard, CredentialList, ElectionContext, Manifest};
+use evote::election::{Ballot, BallotBoard, Manifest};
+use evote::simulation::Election;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{RngCore, SeedableRng};
 
@@ -37,13 +37,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::create_dir_all(&dir)?;
     let mut rng = ChaCha20Rng::seed_from_u64(7);
 
-    let params = CeremonyParams::new([7; 32], 2, 3)?;
-    let (transcript, mut keys) = run_locally(&params, &mut rng)?;
-    let outcome = adjudicate(&transcript, &mut rng)?;
-    let (voters, list) = CredentialList::generate(n, &mut rng);
     let mut manifest = Manifest::example();
     manifest.contests.truncate(1);
-    let context = ElectionContext::new(manifest, outcome, list)?;
+    let Election {
+        mut keys,
+        context,
+        voters,
+        ..
+    } = Election::new([7; 32], 2, 3, manifest, n, &mut rng).map_err(|e| e.to_string())?;
 
     let path = dir.join("board.bin");
     let _ = std::fs::remove_file(&path);

@@ -9,13 +9,9 @@ use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 use rayon::prelude::*;
 
-use crate::ceremony::{adjudicate, run_locally, CeremonyParams, GuardianKeyShare};
-use crate::decryption::{combine, DEFAULT_MIN_BALLOTS};
-use crate::election::board::tally;
-use crate::election::{
-    write_record, BallotBoard, BallotBoxKey, CredentialList, ElectionContext, ElectionResults,
-    Manifest, PendingBallot, RecordParts,
-};
+use crate::ceremony::CeremonyParams;
+use crate::election::{BallotBoard, BallotBoxKey, ElectionResults, Manifest, PendingBallot};
+use crate::simulation::Election;
 
 /// What to simulate.
 #[derive(Clone, Debug)]
@@ -167,14 +163,17 @@ pub fn run_demo<R: RngCore + CryptoRng>(
 
     let mut id = [0u8; 32];
     rng.fill_bytes(&mut id);
-    let params = CeremonyParams::new(id, options.threshold, options.guardians)?;
-    let (transcript, mut keys) = run_locally(&params, rng)?;
-    let outcome = adjudicate(&transcript, rng)?;
-    lap("key ceremony", &mut timings);
-
-    let (credentials, list) = CredentialList::generate(options.voters, rng);
-    let context = ElectionContext::new(options.manifest.clone(), outcome, list)?;
-    lap("credentials and context", &mut timings);
+    let mut election = Election::new(
+        id,
+        options.threshold,
+        options.guardians,
+        options.manifest.clone(),
+        options.voters,
+        rng,
+    )?;
+    lap("key ceremony, credentials and context", &mut timings);
+    let context = &election.context;
+    let credentials = &election.voters;
 
     // Voters: everyone once, about 5 % again (the last ballot counts), about 1 % challenge
     // their device first. Streamed: a slice of voters is encrypted in parallel (each worker
@@ -191,7 +190,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
         std::fs::create_dir_all(parent)?;
     }
     let board_path = scratch_path(&options.out, "board.bin");
-    let mut board = BallotBoard::create(&board_path, &context, BallotBoxKey::generate(rng))?;
+    let mut board = BallotBoard::create(&board_path, context, BallotBoxKey::generate(rng))?;
     let _cleanup = RemoveOnDrop(board_path.clone());
     // What the tally must say, counted as ballots are accepted: a ballot counts if it is its
     // voter's last (the revote pass, or a first ballot of a voter who does not revote).
@@ -223,12 +222,12 @@ pub fn run_demo<R: RngCore + CryptoRng>(
                         let choice = random_selections(context.manifest(), &mut r);
                         let public = credential.public();
                         let challenged = if r.next_u32().is_multiple_of(100) {
-                            let probe = PendingBallot::encrypt(&context, public, &choice, &mut r)?;
+                            let probe = PendingBallot::encrypt(context, public, &choice, &mut r)?;
                             Some(probe.challenge(credential, &mut r)?.to_bytes())
                         } else {
                             None
                         };
-                        let ballot = PendingBallot::encrypt(&context, public, &choice, &mut r)?
+                        let ballot = PendingBallot::encrypt(context, public, &choice, &mut r)?
                             .cast(credential, &mut r)?;
                         Ok((v, choice, ballot.to_bytes(), challenged))
                     })
@@ -246,7 +245,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             // the voter compares what the device encrypted with what they chose.
             for (_, choice, _, probe) in chunk {
                 if let Some(bytes) = probe {
-                    let (_, opened) = board.challenge(&context, bytes, rng)?;
+                    let (_, opened) = board.challenge(context, bytes, rng)?;
                     if opened.selections() != choice.as_slice() {
                         return Err(
                             "a challenged ballot does not open to the voter's choice".into()
@@ -257,7 +256,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
             }
             let bytes: Vec<Vec<u8>> = chunk.iter().map(|(_, _, b, _)| b.clone()).collect();
             for (result, (v, choice, _, _)) in board
-                .append_many(&context, &bytes, rng)?
+                .append_many(context, &bytes, rng)?
                 .into_iter()
                 .zip(chunk)
             {
@@ -280,40 +279,11 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     drop(board);
     lap("board: close", &mut timings);
 
-    let encrypted = tally(&board_path, &context, rng)?;
+    let decrypted = election.decrypt(&board_path, &published_head, options.absent as usize, rng)?;
     lap(
-        "tally (streamed from the board, counted ballots verified again)",
+        "tally (streamed from the board, counted ballots verified again) and threshold decryption",
         &mut timings,
     );
-
-    let present: Vec<&mut GuardianKeyShare> =
-        keys.iter_mut().skip(options.absent as usize).collect();
-    let shares = present
-        .into_iter()
-        .map(|k| {
-            k.decrypt_tally(
-                context.outcome(),
-                &encrypted,
-                &published_head,
-                DEFAULT_MIN_BALLOTS,
-                rng,
-            )
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    let result = combine(context.outcome(), &encrypted, &shares, rng)?;
-    let results =
-        ElectionResults::from_counts(context.manifest(), encrypted.ballots(), &result.counts)
-            .ok_or("the tally does not fit the manifest")?;
-    lap("threshold decryption", &mut timings);
-
-    let parts = RecordParts {
-        context: &context,
-        ceremony: &transcript,
-        board: &board_path,
-        tally: &encrypted,
-        shares: &shares,
-        results: &results,
-    };
     let occupied = std::fs::read_dir(&options.out).is_ok_and(|mut e| e.next().is_some());
     if occupied && options.force {
         // The new record is complete before the old one goes: written beside it, then swapped.
@@ -321,21 +291,21 @@ pub fn run_demo<R: RngCore + CryptoRng>(
         let old = scratch_path(&options.out, "old");
         let _ = std::fs::remove_dir_all(&fresh);
         let _ = std::fs::remove_dir_all(&old);
-        write_record(&fresh, &parts)?;
+        election.write_record(&fresh, &board_path, &decrypted)?;
         std::fs::rename(&options.out, &old)?;
         std::fs::rename(&fresh, &options.out)?;
         std::fs::remove_dir_all(&old)?;
     } else {
-        write_record(&options.out, &parts)?;
+        election.write_record(&options.out, &board_path, &decrypted)?;
     }
     lap("write the record", &mut timings);
 
     Ok(DemoOutcome {
-        results,
+        results: decrypted.results,
         expected_counts,
         ballots_cast: order.len() as u64,
         challenged,
-        decrypted_by: result.combined.iter().map(|g| g.get()).collect(),
+        decrypted_by: decrypted.combined,
         timings,
     })
 }

@@ -17,6 +17,7 @@
 pub mod ceremony;
 pub mod ciphertext;
 pub mod decryption;
+#[cfg(feature = "simulation")]
 pub mod demo;
 pub mod dlog;
 pub mod election;
@@ -24,6 +25,8 @@ pub mod errors;
 pub mod group;
 pub mod keys;
 pub mod proofs;
+#[cfg(feature = "simulation")]
+pub mod simulation;
 pub mod tally;
 pub mod text;
 pub mod transcript;

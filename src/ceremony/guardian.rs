@@ -97,6 +97,7 @@ pub fn part1<R: RngCore + CryptoRng>(
 ///
 /// # Errors
 /// Only if a round refuses (it does not for honest guardians).
+#[cfg(feature = "simulation")]
 pub fn run_locally<R: RngCore + CryptoRng>(
     params: &CeremonyParams,
     rng: &mut R,

@@ -36,8 +36,10 @@ use sha2::{Digest, Sha512};
 use crate::errors::DecodeError;
 
 pub use adjudication::{adjudicate, CeremonyOutcome};
+#[cfg(feature = "simulation")]
+pub use guardian::run_locally;
 pub use guardian::{
-    part1, run_locally, GuardianKeyShare, Round1Secret, Round2Secret, Round3Secret, Round4Secret,
+    part1, GuardianKeyShare, Round1Secret, Round2Secret, Round3Secret, Round4Secret,
 };
 pub use packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
 pub use transcript::CeremonyTranscript;

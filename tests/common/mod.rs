@@ -4,14 +4,14 @@
 
 use std::path::{Path, PathBuf};
 
-use evote::ceremony::{adjudicate, run_locally, CeremonyOutcome, CeremonyParams};
+use evote::ceremony::CeremonyOutcome;
 use evote::decryption::EncryptedTally;
-use evote::decryption::{combine, DEFAULT_MIN_BALLOTS};
 use evote::election::board::tally;
 use evote::election::{
-    write_record, Ballot, BallotBoard, CredentialList, ElectionContext, ElectionResults, Manifest,
-    PendingBallot, RecordParts, RevotePolicy, VoterCredential,
+    Ballot, BallotBoard, CredentialList, ElectionContext, Manifest, PendingBallot, RevotePolicy,
+    VoterCredential,
 };
+use evote::simulation::Election;
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
@@ -62,15 +62,13 @@ pub fn build_seeded(
     let _ = std::fs::remove_dir_all(&base);
     std::fs::create_dir_all(&base).unwrap();
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let params = CeremonyParams::new([4; 32], 2, 3).unwrap();
-    let (ceremony, mut keys) = run_locally(&params, &mut rng).unwrap();
-    let outcome = adjudicate(&ceremony, &mut rng).unwrap();
-    let (voters, list) = CredentialList::generate(6, &mut rng);
     let mut manifest = Manifest::example();
     manifest.revoting = policy;
-    let context = ElectionContext::new(manifest, outcome, list).unwrap();
+    // The simulation every test, benchmark and the demo share: a 2-of-3 ceremony, 6 voters.
+    let mut election = Election::new([4; 32], 2, 3, manifest, 6, &mut rng).unwrap();
+    let (context, voters) = (&election.context, &election.voters);
     let board_path = base.join("server-board.bin");
-    let mut board = BallotBoard::create(&board_path, &context, box_key()).unwrap();
+    let mut board = BallotBoard::create(&board_path, context, box_key()).unwrap();
     let choice = |i: usize| {
         vec![
             if i.is_multiple_of(2) {
@@ -89,54 +87,32 @@ pub fn build_seeded(
         0
     };
     // Voter 3 challenges its device first: the challenge is the board's first entry.
-    let probe = PendingBallot::encrypt(&context, voters[3].public(), &choice(0), &mut rng)
+    let probe = PendingBallot::encrypt(context, voters[3].public(), &choice(0), &mut rng)
         .unwrap()
         .challenge(&voters[3], &mut rng)
         .unwrap();
     board
-        .challenge(&context, &probe.to_bytes(), &mut rng)
+        .challenge(context, &probe.to_bytes(), &mut rng)
         .unwrap();
     for (i, v) in voters
         .iter()
         .enumerate()
         .chain(voters.iter().enumerate().take(revotes))
     {
-        let b = Ballot::encrypt_and_cast(&context, v, &choice(i + 1), &mut rng).unwrap();
-        board.append(&context, &b.to_bytes(), &mut rng).unwrap();
+        let b = Ballot::encrypt_and_cast(context, v, &choice(i + 1), &mut rng).unwrap();
+        board.append(context, &b.to_bytes(), &mut rng).unwrap();
     }
     let head = board.close().unwrap();
     drop(board);
-    let encrypted = tally(&board_path, &context, &mut rng).unwrap();
-    let shares: Vec<_> = keys[1..]
-        .iter_mut()
-        .map(|k| {
-            k.decrypt_tally(
-                context.outcome(),
-                &encrypted,
-                &head,
-                DEFAULT_MIN_BALLOTS,
-                &mut rng,
-            )
-            .unwrap()
-        })
-        .collect();
-    let result = combine(context.outcome(), &encrypted, &shares, &mut rng).unwrap();
-    let results =
-        ElectionResults::from_counts(context.manifest(), encrypted.ballots(), &result.counts)
-            .unwrap();
+    // Guardian 1 is absent: guardians 2 and 3 decrypt.
+    let decrypted = election.decrypt(&board_path, &head, 1, &mut rng).unwrap();
     let dir = base.join("record");
-    write_record(
-        &dir,
-        &RecordParts {
-            context: &context,
-            ceremony: &ceremony,
-            board: &board_path,
-            tally: &encrypted,
-            shares: &shares,
-            results: &results,
-        },
-    )
-    .unwrap();
+    election
+        .write_record(&dir, &board_path, &decrypted)
+        .unwrap();
+    let Election {
+        context, voters, ..
+    } = election;
     (dir, context, voters)
 }
 
