@@ -22,8 +22,8 @@ use super::transcript::CeremonyTranscript;
 use super::CeremonyOutcome;
 
 /// A guardian's secret polynomial, evaluated in constant time (Horner's rule).
-#[derive(Zeroize, ZeroizeOnDrop)]
-struct Polynomial(Vec<Scalar>);
+#[derive(Clone, Zeroize, ZeroizeOnDrop)]
+pub(super) struct Polynomial(pub(super) Vec<Scalar>);
 
 impl Polynomial {
     fn evaluate(&self, x: GuardianIndex) -> Scalar {
@@ -147,11 +147,11 @@ pub fn run_locally<R: RngCore + CryptoRng>(
 /// A guardian's secret state after round 1. **Never sent**: it holds the polynomial.
 /// Zeroized on drop.
 pub struct Round1Secret {
-    params: CeremonyParams,
-    index: GuardianIndex,
-    polynomial: Polynomial,
-    encryption: KeyPair,
-    reveal: RevealPackage,
+    pub(super) params: CeremonyParams,
+    pub(super) index: GuardianIndex,
+    pub(super) polynomial: Polynomial,
+    pub(super) encryption: KeyPair,
+    pub(super) reveal: RevealPackage,
 }
 
 impl core::fmt::Debug for Round1Secret {
@@ -161,6 +161,17 @@ impl core::fmt::Debug for Round1Secret {
 }
 
 impl Round1Secret {
+    /// A copy, for a step that must leave the state it starts from intact when it fails.
+    pub(super) fn duplicate(&self) -> Self {
+        Self {
+            params: self.params.clone(),
+            index: self.index,
+            polynomial: self.polynomial.clone(),
+            encryption: self.encryption.clone(),
+            reveal: self.reveal.clone(),
+        }
+    }
+
     /// This guardian's index.
     pub fn index(&self) -> GuardianIndex {
         self.index
@@ -197,8 +208,8 @@ impl Round1Secret {
 
 /// A guardian's secret state after round 2. **Never sent.**
 pub struct Round2Secret {
-    round1: Round1Secret,
-    hashes: Vec<CommitmentHashPackage>,
+    pub(super) round1: Round1Secret,
+    pub(super) hashes: Vec<CommitmentHashPackage>,
 }
 
 impl core::fmt::Debug for Round2Secret {
@@ -208,6 +219,14 @@ impl core::fmt::Debug for Round2Secret {
 }
 
 impl Round2Secret {
+    /// A copy (see [`Round1Secret::duplicate`]).
+    pub(super) fn duplicate(&self) -> Self {
+        Self {
+            round1: self.round1.duplicate(),
+            hashes: self.hashes.clone(),
+        }
+    }
+
     /// This guardian's index.
     pub fn index(&self) -> GuardianIndex {
         self.round1.index
@@ -271,8 +290,8 @@ impl Round2Secret {
 
 /// A guardian's secret state after round 3. **Never sent.**
 pub struct Round3Secret {
-    round2: Round2Secret,
-    reveals: BTreeMap<GuardianIndex, RevealPackage>,
+    pub(super) round2: Round2Secret,
+    pub(super) reveals: BTreeMap<GuardianIndex, RevealPackage>,
 }
 
 impl core::fmt::Debug for Round3Secret {
@@ -282,6 +301,14 @@ impl core::fmt::Debug for Round3Secret {
 }
 
 impl Round3Secret {
+    /// A copy (see [`Round1Secret::duplicate`]).
+    pub(super) fn duplicate(&self) -> Self {
+        Self {
+            round2: self.round2.duplicate(),
+            reveals: self.reveals.clone(),
+        }
+    }
+
     /// This guardian's index.
     pub fn index(&self) -> GuardianIndex {
         self.round2.round1.index
@@ -363,8 +390,8 @@ impl Round3Secret {
     }
 }
 
-#[derive(Default)]
-struct SecretShares(BTreeMap<GuardianIndex, Scalar>);
+#[derive(Clone, Default)]
+pub(super) struct SecretShares(pub(super) BTreeMap<GuardianIndex, Scalar>);
 
 impl Drop for SecretShares {
     fn drop(&mut self) {
@@ -376,10 +403,10 @@ impl Drop for SecretShares {
 
 /// A guardian's secret state after round 4: the valid shares it received. **Never sent.**
 pub struct Round4Secret {
-    params: CeremonyParams,
-    index: GuardianIndex,
-    own: Scalar,
-    received: SecretShares,
+    pub(super) params: CeremonyParams,
+    pub(super) index: GuardianIndex,
+    pub(super) own: Scalar,
+    pub(super) received: SecretShares,
 }
 
 impl Drop for Round4Secret {
@@ -395,6 +422,16 @@ impl core::fmt::Debug for Round4Secret {
 }
 
 impl Round4Secret {
+    /// A copy (see [`Round1Secret::duplicate`]).
+    pub(super) fn duplicate(&self) -> Self {
+        Self {
+            params: self.params.clone(),
+            index: self.index,
+            own: self.own,
+            received: self.received.clone(),
+        }
+    }
+
     /// This guardian's index.
     pub fn index(&self) -> GuardianIndex {
         self.index

@@ -24,6 +24,7 @@ mod adjudication;
 mod channel;
 mod guardian;
 mod packages;
+mod state;
 mod transcript;
 
 use core::fmt;
@@ -42,6 +43,7 @@ pub use guardian::{
     part1, GuardianKeyShare, Round1Secret, Round2Secret, Round3Secret, Round4Secret,
 };
 pub use packages::{CommitmentHashPackage, Complaint, EncryptedShare, RevealPackage};
+pub use state::{Guardian, KdfParams, Message, Stage, StateError, GUARDIAN_STATE_VERSION};
 pub use transcript::CeremonyTranscript;
 
 /// The largest number of guardians of one ceremony (share traffic grows as n²).
