@@ -24,6 +24,7 @@ pub mod election;
 pub mod errors;
 pub mod group;
 pub mod keys;
+pub mod party;
 pub mod proofs;
 #[cfg(feature = "simulation")]
 pub mod simulation;

@@ -6,6 +6,8 @@
 //! 0 counted, 1 absent, 2 unusable (a broken board, an ambiguous prefix, a receipt that does not
 //! verify), 3 superseded by a later ballot of the same credential, 4 challenged.
 
+mod party;
+
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -96,6 +98,53 @@ enum Command {
         #[arg(long)]
         tracker: Option<String>,
     },
+    /// The election authority: create an election folder and the voters' credentials
+    Election {
+        #[command(subcommand)]
+        command: party::ElectionCommand,
+    },
+    /// A guardian: its side of the key ceremony from its own state file, and its decryption
+    Guardian {
+        #[command(subcommand)]
+        command: party::GuardianCommand,
+    },
+    /// A voter's client: encrypt, prove and sign a ballot (or a challenged ballot) into a file
+    Vote {
+        /// The election folder (after the ceremony)
+        #[arg(long)]
+        election: PathBuf,
+        /// The voter's credential file
+        #[arg(long)]
+        credential: PathBuf,
+        /// The choices: a JSON list with one list of counts per contest, or a file holding it
+        #[arg(long)]
+        choices: String,
+        /// Make a challenged ballot (to audit the device; it is never counted)
+        #[arg(long)]
+        challenge: bool,
+        /// The ballot file to write
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// The ballot box: create a board, accept ballots with receipts, close it
+    Board {
+        #[command(subcommand)]
+        command: party::BoardCommand,
+    },
+    /// Tally the closed board, combine the guardians' shares and write the election record
+    Record {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The closed board
+        #[arg(long)]
+        board: PathBuf,
+        /// The record folder to write
+        #[arg(long)]
+        out: PathBuf,
+        /// The guardians' share files
+        shares: Vec<PathBuf>,
+    },
 }
 
 fn unusable(message: impl std::fmt::Display) -> ExitCode {
@@ -128,6 +177,22 @@ fn main() -> ExitCode {
             receipt,
         } => check(&record, tracker, receipt.as_deref()),
         Command::Inspect { record, tracker } => inspect(&record, tracker),
+        Command::Election { command } => party::election(command),
+        Command::Guardian { command } => party::guardian(command),
+        Command::Vote {
+            election,
+            credential,
+            choices,
+            challenge,
+            out,
+        } => party::vote(&election, &credential, &choices, challenge, &out),
+        Command::Board { command } => party::board(command),
+        Command::Record {
+            election,
+            board,
+            out,
+            shares,
+        } => party::record(&election, &board, &shares, &out),
     }
 }
 

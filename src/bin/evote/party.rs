@@ -1,0 +1,619 @@
+//! The per-party commands: `election new`, `guardian init|step|status|finish|decrypt`, `vote`,
+//! `board create|submit|close`, `record`. Each is one party's step on its own machine, reading
+//! and writing the files docs/deployment.md describes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use evote::ceremony::{adjudicate, Guardian, GuardianIndex, KdfParams};
+use evote::decryption::{combine, CandidateShare};
+use evote::election::board::tally;
+use evote::election::{
+    BallotBoard, BallotBoxKey, ElectionResults, Manifest, PendingBallot, RecordParts,
+};
+use evote::party::{
+    self, ceremony_params, election_context, election_new, guardian_finish, guardian_step, hex,
+    list, read_credential, unhex, write_atomically, Exchange, StateFile, StepOutcome,
+};
+use evote::text::terminal_safe;
+use rand_core::OsRng;
+
+use super::unusable;
+
+#[derive(Subcommand)]
+pub enum ElectionCommand {
+    /// Create an election folder (manifest and public credential list) and one private
+    /// credential file per voter
+    New {
+        /// The manifest (JSON); default: the demo's
+        #[arg(long)]
+        manifest: Option<PathBuf>,
+        /// Number of voters
+        #[arg(long)]
+        voters: usize,
+        /// The election folder to create (public)
+        #[arg(long)]
+        out: PathBuf,
+        /// Where the voters' credential files go (private: hand each voter its own)
+        #[arg(long)]
+        credentials: PathBuf,
+    },
+}
+
+/// How a guardian's state file is found and opened.
+#[derive(clap::Args)]
+pub struct StateArgs {
+    /// The guardian's state file (sealed under its passphrase)
+    #[arg(long)]
+    state: PathBuf,
+    /// The environment variable that holds the passphrase
+    #[arg(long, default_value = "EVOTE_PASSPHRASE")]
+    passphrase_env: String,
+    /// Argon2id memory for sealing the state, MiB (8 to 1024)
+    #[arg(long, default_value_t = 64)]
+    kdf_memory_mib: u32,
+}
+
+impl StateArgs {
+    fn file(&self) -> Result<StateFile, String> {
+        let passphrase = std::env::var(&self.passphrase_env).map_err(|_| {
+            format!(
+                "set the guardian's passphrase in the environment variable {}",
+                self.passphrase_env
+            )
+        })?;
+        if passphrase.len() < 8 {
+            return Err("the passphrase must have at least 8 characters".into());
+        }
+        let kdf = KdfParams {
+            memory_kib: self.kdf_memory_mib.saturating_mul(1024),
+            ..KdfParams::default()
+        };
+        kdf.check().map_err(|e| e.to_string())?;
+        Ok(StateFile::new(&self.state, passphrase.into_bytes(), kdf))
+    }
+}
+
+#[derive(Subcommand)]
+pub enum GuardianCommand {
+    /// Round 1: create this guardian's state file and publish its commitment hash
+    Init {
+        #[command(flatten)]
+        state: StateArgs,
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The exchange folder the guardians share
+        #[arg(long)]
+        exchange: PathBuf,
+        /// Guardians needed to decrypt (t)
+        #[arg(long)]
+        threshold: u32,
+        /// Guardians (n)
+        #[arg(long)]
+        guardians: u32,
+        /// This guardian's index (1..=n)
+        #[arg(long)]
+        index: u32,
+    },
+    /// Do whatever is due: republish this guardian's last message, and run the next round once
+    /// every guardian's message of this round is in (idempotent)
+    Step {
+        #[command(flatten)]
+        state: StateArgs,
+        /// The exchange folder
+        #[arg(long)]
+        exchange: PathBuf,
+        /// The round's deadline has passed: go on without the guardians still missing
+        #[arg(long)]
+        proceed: bool,
+    },
+    /// Who has published what, who is missing, and what adjudication finds so far
+    Status {
+        #[command(flatten)]
+        state: StateArgs,
+        /// The exchange folder
+        #[arg(long)]
+        exchange: PathBuf,
+    },
+    /// End the ceremony: adjudicate, form the key share, publish the transcript in the election
+    /// folder and print the election key
+    Finish {
+        #[command(flatten)]
+        state: StateArgs,
+        /// The exchange folder
+        #[arg(long)]
+        exchange: PathBuf,
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// Round 4's deadline has passed: go on without the guardians still missing
+        #[arg(long)]
+        proceed: bool,
+    },
+    /// Decrypt the tally of the closed board (recomputed from the board) and write this
+    /// guardian's signed share; a guardian decrypts one tally only
+    Decrypt {
+        #[command(flatten)]
+        state: StateArgs,
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The closed board
+        #[arg(long)]
+        board: PathBuf,
+        /// Where the share goes
+        #[arg(long)]
+        out: PathBuf,
+        /// Refuse a tally of fewer ballots (their secrecy)
+        #[arg(long, default_value_t = evote::decryption::DEFAULT_MIN_BALLOTS)]
+        min_ballots: u64,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum BoardCommand {
+    /// Create an empty board and the ballot box's key file (private)
+    Create {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The board file to create
+        #[arg(long)]
+        board: PathBuf,
+        /// The ballot box's key file to create (private: it signs receipts)
+        #[arg(long)]
+        key: PathBuf,
+    },
+    /// Accept ballot files (or, with --challenge, challenged ballots): each is verified, made
+    /// durable and answered with a receipt file beside it; refusals are reported
+    Submit {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The board
+        #[arg(long)]
+        board: PathBuf,
+        /// The ballot box's key file
+        #[arg(long)]
+        key: PathBuf,
+        /// The files are challenged ballots
+        #[arg(long)]
+        challenge: bool,
+        /// Ballot files
+        ballots: Vec<PathBuf>,
+    },
+    /// Close the board: no ballot is accepted afterwards; prints the head to publish
+    Close {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The board
+        #[arg(long)]
+        board: PathBuf,
+        /// The ballot box's key file
+        #[arg(long)]
+        key: PathBuf,
+    },
+}
+
+fn fail(e: impl std::fmt::Display) -> ExitCode {
+    unusable(e)
+}
+
+pub fn election(command: ElectionCommand) -> ExitCode {
+    match command {
+        ElectionCommand::New {
+            manifest,
+            voters,
+            out,
+            credentials,
+        } => {
+            let manifest = match manifest {
+                None => evote::demo::demo_manifest(),
+                Some(path) => match std::fs::read_to_string(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|t| Manifest::from_json(&t).map_err(|e| e.to_string()))
+                {
+                    Ok(m) => m,
+                    Err(e) => return fail(format!("{}: {e}", path.display())),
+                },
+            };
+            match election_new(&manifest, voters, &out, &credentials, &mut OsRng) {
+                Ok(()) => {
+                    println!(
+                        "election {} in {}: {voters} credentials in {}",
+                        terminal_safe(&manifest.election_id),
+                        out.display(),
+                        credentials.display()
+                    );
+                    ExitCode::SUCCESS
+                }
+                Err(e) => fail(e),
+            }
+        }
+    }
+}
+
+pub fn guardian(command: GuardianCommand) -> ExitCode {
+    match guardian_inner(command) {
+        Ok(code) => code,
+        Err(e) => fail(e),
+    }
+}
+
+fn guardian_inner(command: GuardianCommand) -> Result<ExitCode, party::PartyError> {
+    match command {
+        GuardianCommand::Init {
+            state,
+            election,
+            exchange,
+            threshold,
+            guardians,
+            index,
+        } => {
+            let file = state.file()?;
+            if file.exists() {
+                return Err(format!(
+                    "{} exists: a guardian starts once (step goes on from it)",
+                    state.state.display()
+                )
+                .into());
+            }
+            let params = ceremony_params(&election, threshold, guardians)?;
+            let g = Guardian::start(&params, GuardianIndex::new(index)?, &mut OsRng)?;
+            file.save(&g, &mut OsRng)?;
+            let published = Exchange::new(&exchange).publish(&g)?;
+            println!(
+                "guardian {index} of {guardians} (threshold {threshold}): round 1 published{}",
+                published.map_or(String::new(), |p| format!(" ({})", p.display()))
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        GuardianCommand::Step {
+            state,
+            exchange,
+            proceed,
+        } => {
+            let outcome = guardian_step(
+                &state.file()?,
+                &Exchange::new(&exchange),
+                proceed,
+                &mut OsRng,
+            )?;
+            match outcome {
+                StepOutcome::Advanced(stage) => println!("{}: published", stage.name()),
+                StepOutcome::Waiting { round, missing } => println!(
+                    "waiting for round {round} from guardians {} (or --proceed after the deadline)",
+                    list(&missing)
+                ),
+                StepOutcome::ReadyToFinish => println!("round 4 done: run `evote guardian finish`"),
+                StepOutcome::Finished => println!("finished"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        GuardianCommand::Status { state, exchange } => {
+            let g = state.file()?.load()?;
+            let params = g.params().clone();
+            let ex = Exchange::new(&exchange);
+            println!(
+                "{} of {} (threshold {}): {}",
+                g.index(),
+                params.guardians(),
+                params.threshold(),
+                g.stage().name()
+            );
+            let report = |round: u32,
+                          present: Vec<GuardianIndex>,
+                          missing: &[GuardianIndex],
+                          refused: &[(PathBuf, String)]| {
+                println!(
+                    "  round {round}: from {} ; missing {}",
+                    if present.is_empty() {
+                        "nobody".into()
+                    } else {
+                        list(&present)
+                    },
+                    if missing.is_empty() {
+                        "none".into()
+                    } else {
+                        list(missing)
+                    }
+                );
+                for (path, why) in refused {
+                    println!("    refused {}: {}", path.display(), terminal_safe(why));
+                }
+            };
+            let r = ex.hashes(&params);
+            report(
+                1,
+                r.packages.keys().copied().collect(),
+                &r.missing,
+                &r.refused,
+            );
+            let r = ex.reveals(&params);
+            report(
+                2,
+                r.packages.keys().copied().collect(),
+                &r.missing,
+                &r.refused,
+            );
+            let r = ex.shares(&params);
+            report(
+                3,
+                r.packages.keys().copied().collect(),
+                &r.missing,
+                &r.refused,
+            );
+            let r = ex.complaints(&params);
+            report(
+                4,
+                r.packages.keys().copied().collect(),
+                &r.missing,
+                &r.refused,
+            );
+            match adjudicate(&ex.transcript(&params), &mut OsRng) {
+                Ok(outcome) => println!(
+                    "  adjudication so far: qualified {}; disqualified {}",
+                    list(outcome.qualified()),
+                    if outcome.culprits().is_empty() {
+                        "none".into()
+                    } else {
+                        outcome
+                            .culprits()
+                            .iter()
+                            .map(|(g, why)| format!("{g} ({why})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    }
+                ),
+                Err(e) => println!("  adjudication so far: {e}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        GuardianCommand::Finish {
+            state,
+            exchange,
+            election,
+            proceed,
+        } => {
+            let outcome = guardian_finish(
+                &state.file()?,
+                &Exchange::new(&exchange),
+                &election,
+                proceed,
+                &mut OsRng,
+            )?;
+            let context = election_context(&election, &mut OsRng)?;
+            println!(
+                "ceremony finished: qualified {}; election key {}; election hash {}",
+                list(outcome.qualified()),
+                hex(outcome.joint_key().as_bytes()),
+                hex(context.hash())
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        GuardianCommand::Decrypt {
+            state,
+            election,
+            board,
+            out,
+            min_ballots,
+        } => {
+            let file = state.file()?;
+            let mut g = file.load()?;
+            let context = election_context(&election, &mut OsRng)?;
+            let encrypted = tally(&board, &context, &mut OsRng)?;
+            let head = *encrypted.board_head();
+            let key = g
+                .key_share_mut()
+                .ok_or("the ceremony is not finished for this guardian")?;
+            let share = key.decrypt_tally(
+                context.outcome(),
+                &encrypted,
+                &head,
+                min_ballots,
+                &mut OsRng,
+            )?;
+            // The one-decryption rule is in the state: saved before the share leaves.
+            file.save(&g, &mut OsRng)?;
+            write_atomically(&out, &share.to_bytes())?;
+            println!(
+                "share of {} for the tally of {} ballots (board head {}) in {}",
+                g.index(),
+                encrypted.ballots(),
+                hex(&head[..16]),
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// `evote vote`: the voter's client.
+pub fn vote(
+    election: &Path,
+    credential: &Path,
+    choices: &str,
+    challenge: bool,
+    out: &Path,
+) -> ExitCode {
+    let run = || -> Result<(), party::PartyError> {
+        let context = election_context(election, &mut OsRng)?;
+        let credential = read_credential(credential)?;
+        let text = if Path::new(choices).exists() {
+            std::fs::read_to_string(choices).map_err(|e| format!("{choices}: {e}"))?
+        } else {
+            choices.to_string()
+        };
+        let selections: Vec<Vec<u64>> = serde_json::from_str(&text).map_err(|e| {
+            format!("--choices: a JSON list of lists of counts, one per contest: {e}")
+        })?;
+        let pending =
+            PendingBallot::encrypt(&context, credential.public(), &selections, &mut OsRng)?;
+        let tracker = hex(&pending.tracker());
+        let bytes = if challenge {
+            pending.challenge(&credential, &mut OsRng)?.to_bytes()
+        } else {
+            pending.cast(&credential, &mut OsRng)?.to_bytes()
+        };
+        write_atomically(out, &bytes)?;
+        println!(
+            "{} ballot in {}; tracker {tracker}",
+            if challenge { "challenged" } else { "cast" },
+            out.display()
+        );
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
+
+fn read_key(path: &Path) -> Result<BallotBoxKey, party::PartyError> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = unhex(text.trim()).ok_or_else(|| format!("{}: not a key file", path.display()))?;
+    Ok(BallotBoxKey::from_secret_bytes(&bytes).map_err(|e| format!("{}: {e}", path.display()))?)
+}
+
+pub fn board(command: BoardCommand) -> ExitCode {
+    let run = || -> Result<ExitCode, party::PartyError> {
+        match command {
+            BoardCommand::Create {
+                election,
+                board,
+                key,
+            } => {
+                let context = election_context(&election, &mut OsRng)?;
+                if key.exists() {
+                    return Err(format!("{} exists", key.display()).into());
+                }
+                let k = BallotBoxKey::generate(&mut OsRng);
+                write_atomically(
+                    &key,
+                    format!("{}\n", hex(k.expose_secret_bytes().as_slice())).as_bytes(),
+                )?;
+                #[cfg(unix)]
+                {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
+                }
+                let b = BallotBoard::create(&board, &context, k)?;
+                println!(
+                    "board {} created; ballot box key {} (receipts verify under it)",
+                    board.display(),
+                    hex(b.ballot_box().as_bytes())
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            BoardCommand::Submit {
+                election,
+                board,
+                key,
+                challenge,
+                ballots,
+            } => {
+                let context = election_context(&election, &mut OsRng)?;
+                let mut b = BallotBoard::open(&board, &context, read_key(&key)?)?;
+                let mut refused = 0;
+                for path in &ballots {
+                    let bytes =
+                        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+                    let receipt = if challenge {
+                        b.challenge(&context, &bytes, &mut OsRng).map(|(r, _)| r)
+                    } else {
+                        b.append(&context, &bytes, &mut OsRng)
+                    };
+                    match receipt {
+                        Ok(r) => {
+                            let out = path.with_extension("receipt");
+                            write_atomically(&out, &r.to_bytes())?;
+                            println!(
+                                "{}: entry {} (receipt {})",
+                                path.display(),
+                                r.entry,
+                                out.display()
+                            );
+                        }
+                        Err(e) => {
+                            refused += 1;
+                            println!("{}: refused: {e}", path.display());
+                        }
+                    }
+                }
+                Ok(if refused == 0 {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::from(1)
+                })
+            }
+            BoardCommand::Close {
+                election,
+                board,
+                key,
+            } => {
+                let context = election_context(&election, &mut OsRng)?;
+                let mut b = BallotBoard::open(&board, &context, read_key(&key)?)?;
+                let head = b.close()?;
+                println!(
+                    "board closed after {} entries; head {}",
+                    b.entries(),
+                    hex(&head)
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+        }
+    };
+    match run() {
+        Ok(code) => code,
+        Err(e) => fail(e),
+    }
+}
+
+/// `evote record`: the tally of the closed board, the guardians' shares combined, the record.
+pub fn record(election: &Path, board: &Path, shares: &[PathBuf], out: &Path) -> ExitCode {
+    let run = || -> Result<(), party::PartyError> {
+        let context = election_context(election, &mut OsRng)?;
+        let transcript = party::election_transcript(election)?;
+        let encrypted = tally(board, &context, &mut OsRng)?;
+        let mut candidates = Vec::new();
+        for path in shares {
+            let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            candidates.push(
+                CandidateShare::from_bytes(&bytes)
+                    .map_err(|e| format!("{}: {e}", path.display()))?,
+            );
+        }
+        let result = combine(context.outcome(), &encrypted, &candidates, &mut OsRng)?;
+        for (who, why) in result.invalid.iter().chain(&result.discarded) {
+            println!("share of {who} not used: {why}");
+        }
+        let results =
+            ElectionResults::from_counts(context.manifest(), encrypted.ballots(), &result.counts)
+                .ok_or("the tally does not fit the manifest")?;
+        let used: Vec<CandidateShare> = candidates
+            .into_iter()
+            .filter(|s| result.combined.contains(&s.guardian()))
+            .collect();
+        evote::election::write_record(
+            out,
+            &RecordParts {
+                context: &context,
+                ceremony: &transcript,
+                board,
+                tally: &encrypted,
+                shares: &used,
+                results: &results,
+            },
+        )?;
+        print!("{}", results.table());
+        println!("record written to {}", out.display());
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(e),
+    }
+}
