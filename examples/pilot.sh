@@ -3,9 +3,11 @@
 # the election authority creates the election and the voters' credentials; five guardians run a
 # 3-of-5 key ceremony, each from its own sealed state file, through a shared exchange folder
 # (guardian 3 is killed in the middle of a round and resumes from its state file); the ballot box
-# creates its board; 50 voters encrypt their ballots (one challenges its device first, one
-# votes again), the box accepts them with receipts and refuses a replayed ballot; the box closes
-# the board; four guardians decrypt (guardian 2 is absent); the record is assembled and verified.
+# creates its board and serves it over HTTP on 127.0.0.1; 50 voters encrypt their ballots and
+# post them, a few at a time (one challenges its device first, one votes again), each keeping the
+# receipt it verified; a replayed ballot and a second writer are refused; the administrator
+# closes the board; four guardians decrypt (guardian 2 is absent); the record is assembled and
+# verified.
 #
 # Usage: examples/pilot.sh [WORK_DIR]   (EVOTE=path/to/evote to use another binary)
 set -euo pipefail
@@ -39,38 +41,58 @@ done
 g 1 status --exchange "$X"
 for i in 1 2 3 4 5; do g $i finish --exchange "$X" --election "$E"; done
 
-echo "== ballot box"
+echo "== ballot box (HTTP on 127.0.0.1)"
 "$EVOTE" board create --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key"
+export EVOTE_ADMIN_TOKEN="pilot admin token $$-$RANDOM$RANDOM"
+"$EVOTE" board serve --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key" \
+    --listen 127.0.0.1:0 > "$W/server.log" 2>&1 &
+server=$!
+trap 'kill $server 2>/dev/null || true' EXIT
+for _ in $(seq 1 100); do grep -q "listening on" "$W/server.log" 2>/dev/null && break; sleep 0.1; done
+ADDR=$(sed -n 's|listening on http://||p' "$W/server.log")
+echo "ballot box at $ADDR"
 
-echo "== voters"
+echo "== voters, each posting over HTTP"
 choice() { # a valid choice for the demo manifest, varied by voter
     local k=$1
     echo "[[$((k % 2)),$((1 - k % 2))],[$([ $((k % 5)) = 0 ] && echo 1 || echo 0),0,$([ $((k % 5)) = 0 ] && echo 0 || echo 1),0,0],[1,0,0,0,0,0,0,$((k % 2))]]"
 }
-# Voter 1 audits its device first: a challenged ballot, never counted.
+# Voter 1 audits its device first: a challenged ballot, opened on the board, never counted.
 "$EVOTE" vote --election "$E" --credential "$W/credentials/voter-000001.credential" \
-    --choices "$(choice 1)" --challenge --out "$W/ballots/challenge-1.ballot"
+    --choices "$(choice 1)" --challenge --out "$W/ballots/challenge-1.ballot" --post "$ADDR"
 for k in $(seq 1 50); do
     c=$(printf "%06d" "$k")
     "$EVOTE" vote --election "$E" --credential "$W/credentials/voter-$c.credential" \
-        --choices "$(choice "$k")" --out "$W/ballots/voter-$c.ballot" > /dev/null
+        --choices "$(choice "$k")" --out "$W/ballots/voter-$c.ballot" --post "$ADDR" > "$W/ballots/voter-$c.log" &
+    # A few voters at once.
+    if [ $((k % 8)) = 0 ]; then wait $(jobs -p | grep -v "^$server$") 2>/dev/null || true; fi
 done
+wait $(jobs -p | grep -v "^$server$") 2>/dev/null || true
+grep -h "accepted as entry" "$W"/ballots/voter-*.log | wc -l | xargs echo "ballots accepted with a verified receipt:"
 # Voter 2 votes again: the later ballot counts.
 "$EVOTE" vote --election "$E" --credential "$W/credentials/voter-000002.credential" \
-    --choices "$(choice 3)" --out "$W/ballots/voter-000002-again.ballot"
-"$EVOTE" board submit --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key" \
-    --challenge "$W/ballots/challenge-1.ballot"
-"$EVOTE" board submit --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key" \
-    "$W"/ballots/voter-0000??.ballot > "$W/submitted.txt"
-"$EVOTE" board submit --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key" \
-    "$W/ballots/voter-000002-again.ballot"
-tail -n 2 "$W/submitted.txt"
-# A replayed ballot is refused (exit 1).
+    --choices "$(choice 3)" --out "$W/ballots/voter-000002-again.ballot" --post "$ADDR"
+# While the server runs, no second writer gets the board.
 if "$EVOTE" board submit --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key" \
-    "$W/ballots/voter-000007.ballot"; then
-    echo "a replayed ballot was accepted" >&2; exit 1
+    "$W/ballots/voter-000007.ballot" 2>/dev/null; then
+    echo "a second writer was let in" >&2; exit 1
 fi
-"$EVOTE" board close --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key"
+# A replayed ballot (voter 7's, posted again) is refused over HTTP (bash's /dev/tcp: no client needed).
+post_raw() {
+    local host=${ADDR%:*} port=${ADDR##*:} file=$1
+    exec 3<>"/dev/tcp/$host/$port"
+    printf 'POST /ballots HTTP/1.1\r\nHost: %s\r\nContent-Length: %s\r\nConnection: close\r\n\r\n' \
+        "$ADDR" "$(wc -c < "$file")" >&3
+    cat "$file" >&3
+    cat <&3
+    exec 3<&-
+}
+answer=$(post_raw "$W/ballots/voter-000007.ballot")
+echo "$answer" | grep -q "^HTTP/1.1 409" || { echo "a replayed ballot was not refused: $answer" >&2; exit 1; }
+echo "replayed ballot refused: $(echo "$answer" | tail -n 1)"
+"$EVOTE" board close --election "$E" --server "$ADDR"
+kill $server; wait $server 2>/dev/null || true
+trap - EXIT
 
 echo "== decryption (guardian 2 absent)"
 for i in 1 3 4 5; do

@@ -26,6 +26,8 @@ pub mod group;
 pub mod keys;
 pub mod party;
 pub mod proofs;
+#[cfg(feature = "server")]
+pub mod server;
 #[cfg(feature = "simulation")]
 pub mod simulation;
 pub mod tally;

@@ -58,7 +58,11 @@ fn the_pilot_election_runs_every_party_as_its_own_process_and_verifies() {
     let shown = text(&out);
     assert!(out.status.success(), "{shown}");
     assert!(shown.contains("all checks pass"), "{shown}");
-    assert!(shown.contains("refused: ballot refused"), "{shown}");
+    assert!(shown.contains("replayed ballot refused"), "{shown}");
+    assert!(
+        shown.contains("ballots accepted with a verified receipt: 50"),
+        "{shown}"
+    );
     assert!(
         shown.contains("51 ballots on the board, 50 counted"),
         "{shown}"

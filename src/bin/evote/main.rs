@@ -125,6 +125,9 @@ enum Command {
         /// The ballot file to write
         #[arg(long)]
         out: PathBuf,
+        /// Post it to the ballot box at this address (host:port) and keep its verified receipt
+        #[arg(long)]
+        post: Option<String>,
     },
     /// The ballot box: create a board, accept ballots with receipts, close it
     Board {
@@ -185,7 +188,15 @@ fn main() -> ExitCode {
             choices,
             challenge,
             out,
-        } => party::vote(&election, &credential, &choices, challenge, &out),
+            post,
+        } => party::vote(
+            &election,
+            &credential,
+            &choices,
+            challenge,
+            &out,
+            post.as_deref(),
+        ),
         Command::Board { command } => party::board(command),
         Command::Record {
             election,

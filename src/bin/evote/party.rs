@@ -184,17 +184,44 @@ pub enum BoardCommand {
         /// Ballot files
         ballots: Vec<PathBuf>,
     },
-    /// Close the board: no ballot is accepted afterwards; prints the head to publish
-    Close {
+    /// Serve the ballot box over HTTP (docs/deployment.md): ballots and challenges in,
+    /// receipts out, the board, the head and tracker lookups for anyone; closing for the admin
+    #[cfg(feature = "server")]
+    Serve {
         /// The election folder
         #[arg(long)]
         election: PathBuf,
-        /// The board
+        /// The board (created with `evote board create`)
         #[arg(long)]
         board: PathBuf,
         /// The ballot box's key file
         #[arg(long)]
         key: PathBuf,
+        /// The address to listen on (port 0: any free port, printed)
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// The environment variable that holds the admin token (needed to close)
+        #[arg(long, default_value = "EVOTE_ADMIN_TOKEN")]
+        admin_token_env: String,
+    },
+    /// Close the board: no ballot is accepted afterwards; prints the head to publish. With
+    /// --server, asks the running ballot box to close (with the admin token)
+    Close {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The board
+        #[arg(long, required_unless_present = "server")]
+        board: Option<PathBuf>,
+        /// The ballot box's key file
+        #[arg(long, required_unless_present = "server")]
+        key: Option<PathBuf>,
+        /// The running ballot box (host:port)
+        #[arg(long)]
+        server: Option<String>,
+        /// The environment variable that holds the admin token
+        #[arg(long, default_value = "EVOTE_ADMIN_TOKEN")]
+        admin_token_env: String,
     },
 }
 
@@ -438,6 +465,7 @@ pub fn vote(
     choices: &str,
     challenge: bool,
     out: &Path,
+    post: Option<&str>,
 ) -> ExitCode {
     let run = || -> Result<(), party::PartyError> {
         let context = election_context(election, &mut OsRng)?;
@@ -464,12 +492,82 @@ pub fn vote(
             if challenge { "challenged" } else { "cast" },
             out.display()
         );
+        if let Some(address) = post {
+            #[cfg(feature = "server")]
+            post_ballot(address, &context, &bytes, challenge, &tracker, out)?;
+            #[cfg(not(feature = "server"))]
+            return Err(
+                format!("cannot post to {address}: built without the `server` feature").into(),
+            );
+        }
         Ok(())
     };
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+#[cfg(feature = "server")]
+/// Posts a ballot to the ballot box at `address` (`host:port`), checks the receipt it answers
+/// with (signed by the box's key, for this ballot's tracker) and keeps it beside the ballot.
+fn post_ballot(
+    address: &str,
+    context: &evote::election::ElectionContext,
+    bytes: &[u8],
+    challenge: bool,
+    tracker: &str,
+    out: &Path,
+) -> Result<(), party::PartyError> {
+    use evote::server::client::Connection;
+    let address = address.trim_start_matches("http://").trim_end_matches('/');
+    let mut c = Connection::open(address).map_err(|e| format!("{address}: {e}"))?;
+    let about = c.request("GET", "/election", &[], &[])?;
+    let about: serde_json::Value = serde_json::from_slice(&about.body)?;
+    if about["election_hash"].as_str() != Some(hex(context.hash()).as_str()) {
+        return Err(format!("{address} serves another election").into());
+    }
+    let ballot_box = about["ballot_box_key"]
+        .as_str()
+        .and_then(unhex)
+        .ok_or("the ballot box did not give its key")?;
+    let ballot_box = evote::PublicKey::from_bytes(&ballot_box)?;
+    let path = if challenge { "/challenges" } else { "/ballots" };
+    let answer = c.request(
+        "POST",
+        path,
+        &[("Content-Type", "application/octet-stream")],
+        bytes,
+    )?;
+    let body: serde_json::Value = serde_json::from_slice(&answer.body)
+        .map_err(|_| format!("{address}: answered {} without a JSON body", answer.status))?;
+    if answer.status != 201 {
+        return Err(format!(
+            "the ballot box refused the ballot ({}): {}",
+            answer.status,
+            terminal_safe(body["error"].as_str().unwrap_or("no reason given"))
+        )
+        .into());
+    }
+    let receipt = body["receipt"]
+        .as_str()
+        .and_then(unhex)
+        .ok_or("the ballot box sent no receipt")?;
+    let receipt = evote::election::Receipt::from_bytes(&receipt)?;
+    receipt
+        .verify(context.hash(), &ballot_box)
+        .map_err(|_| "the receipt does not verify under the ballot box's key")?;
+    if hex(&receipt.tracker) != tracker {
+        return Err("the receipt is for another ballot".into());
+    }
+    let kept = out.with_extension("receipt");
+    write_atomically(&kept, &receipt.to_bytes())?;
+    println!(
+        "accepted as entry {} (receipt verified, kept in {})",
+        receipt.entry,
+        kept.display()
+    );
+    Ok(())
 }
 
 fn read_key(path: &Path) -> Result<BallotBoxKey, party::PartyError> {
@@ -549,11 +647,80 @@ pub fn board(command: BoardCommand) -> ExitCode {
                     ExitCode::from(1)
                 })
             }
+            #[cfg(feature = "server")]
+            BoardCommand::Serve {
+                election,
+                board,
+                key,
+                listen,
+                admin_token_env,
+            } => {
+                let admin_token = std::env::var(&admin_token_env).map_err(|_| {
+                    format!("set the admin token in the environment variable {admin_token_env}")
+                })?;
+                if admin_token.len() < 16 {
+                    return Err("the admin token must have at least 16 characters".into());
+                }
+                evote::server::serve(
+                    evote::server::ServerConfig {
+                        election,
+                        board,
+                        key: read_key(&key)?,
+                        listen,
+                        admin_token,
+                    },
+                    |addr| {
+                        println!("listening on http://{addr}");
+                        use std::io::Write as _;
+                        let _ = std::io::stdout().flush();
+                    },
+                )?;
+                Ok(ExitCode::SUCCESS)
+            }
             BoardCommand::Close {
                 election,
                 board,
                 key,
+                server,
+                admin_token_env,
             } => {
+                if let Some(address) = server {
+                    #[cfg(feature = "server")]
+                    {
+                        let _ = election;
+                        let token = std::env::var(&admin_token_env).map_err(|_| {
+                            format!(
+                                "set the admin token in the environment variable {admin_token_env}"
+                            )
+                        })?;
+                        let address = address.trim_start_matches("http://").trim_end_matches('/');
+                        let mut c = evote::server::client::Connection::open(address)
+                            .map_err(|e| format!("{address}: {e}"))?;
+                        let auth = format!("Bearer {token}");
+                        let r =
+                            c.request("POST", "/admin/close", &[("Authorization", &auth)], &[])?;
+                        let body: serde_json::Value = serde_json::from_slice(&r.body)?;
+                        if r.status != 200 {
+                            return Err(format!(
+                                "the ballot box refused to close ({}): {}",
+                                r.status,
+                                terminal_safe(body["error"].as_str().unwrap_or(""))
+                            )
+                            .into());
+                        }
+                        println!(
+                            "board closed after {} entries; head {}",
+                            body["entries"],
+                            body["head"].as_str().unwrap_or("")
+                        );
+                        return Ok(ExitCode::SUCCESS);
+                    }
+                    #[cfg(not(feature = "server"))]
+                    return Err(format!("cannot reach {address} ({admin_token_env}): built without the `server` feature").into());
+                }
+                let (Some(board), Some(key)) = (board, key) else {
+                    return Err("--board and --key, or --server".into());
+                };
                 let context = election_context(&election, &mut OsRng)?;
                 let mut b = BallotBoard::open(&board, &context, read_key(&key)?)?;
                 let head = b.close()?;

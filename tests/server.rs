@@ -1,0 +1,340 @@
+//! The HTTP ballot box (`evote board serve`), run for real on 127.0.0.1: receipts that verify,
+//! every refusal as a 4xx with its reason (bad bytes, another election, a replay, a wrong
+//! length, a closed board, closing without the token), reads while it writes, and kill -9 under
+//! load: every ballot that got a receipt is on the board after a restart, and voting goes on.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use evote::election::board::verify_extension;
+use evote::election::Receipt;
+use evote::party::{hex, unhex};
+use evote::server::client::Connection;
+
+const TOKEN: &str = "an admin token for the tests";
+
+fn evote(args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_evote"));
+    c.args(args);
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let o = c.output().unwrap();
+    assert!(
+        o.status.success(),
+        "{args:?}: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    o
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// A one-guardian election with a board: (dir, election, credentials, board, key).
+fn election(name: &str, voters: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf, PathBuf) {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("server")
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (e, c, x, st) = (
+        dir.join("e"),
+        dir.join("c"),
+        dir.join("x"),
+        dir.join("g.state"),
+    );
+    evote(
+        &[
+            "election",
+            "new",
+            "--voters",
+            voters,
+            "--out",
+            s(&e),
+            "--credentials",
+            s(&c),
+        ],
+        &[],
+    );
+    let g = |args: &[&str]| {
+        let mut all = vec!["guardian"];
+        all.extend_from_slice(args);
+        all.extend_from_slice(&[
+            "--state",
+            s(&st),
+            "--passphrase-env",
+            "P",
+            "--kdf-memory-mib",
+            "8",
+        ]);
+        evote(&all, &[("P", "a long passphrase")]);
+    };
+    g(&[
+        "init",
+        "--election",
+        s(&e),
+        "--exchange",
+        s(&x),
+        "--threshold",
+        "1",
+        "--guardians",
+        "1",
+        "--index",
+        "1",
+    ]);
+    for _ in 0..3 {
+        g(&["step", "--exchange", s(&x)]);
+    }
+    g(&["finish", "--exchange", s(&x), "--election", s(&e)]);
+    let (b, k) = (dir.join("board.bin"), dir.join("box.key"));
+    evote(
+        &[
+            "board",
+            "create",
+            "--election",
+            s(&e),
+            "--board",
+            s(&b),
+            "--key",
+            s(&k),
+        ],
+        &[],
+    );
+    (dir, e, c, b, k)
+}
+
+/// A server process, killed when dropped (also when a test fails: a server left running would
+/// keep the test harness waiting on its output).
+struct Server(Child);
+
+impl Server {
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts the server; returns it and its address.
+fn serve(e: &Path, b: &Path, k: &Path) -> (Server, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_evote"))
+        .args([
+            "board",
+            "serve",
+            "--election",
+            s(e),
+            "--board",
+            s(b),
+            "--key",
+            s(k),
+        ])
+        .args(["--listen", "127.0.0.1:0"])
+        .env("EVOTE_ADMIN_TOKEN", TOKEN)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("{line}"))
+        .to_string();
+    (Server(child), addr)
+}
+
+fn ballot(e: &Path, c: &Path, voter: usize, out: &Path) -> Vec<u8> {
+    let cred = c.join(format!("voter-{voter:06}.credential"));
+    evote(
+        &[
+            "vote",
+            "--election",
+            s(e),
+            "--credential",
+            s(&cred),
+            "--choices",
+            "[[1,0],[0,0,1,0,0],[1,0,0,0,0,0,0,0]]",
+            "--out",
+            s(out),
+        ],
+        &[],
+    );
+    std::fs::read(out).unwrap()
+}
+
+fn json(body: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(body).unwrap_or_else(|_| panic!("{}", String::from_utf8_lossy(body)))
+}
+
+#[test]
+fn the_ballot_box_answers_receipts_and_refuses_what_it_must() {
+    let (dir, e, c, b, k) = election("answers", "4");
+    let (other_dir, other_e, other_c, _, _) = election("answers-other", "2");
+    let (mut server, addr) = serve(&e, &b, &k);
+    let mut conn = Connection::open(&addr).unwrap();
+    let about = json(&conn.request("GET", "/election", &[], &[]).unwrap().body);
+    let election_hash = unhex(about["election_hash"].as_str().unwrap()).unwrap();
+    let box_key =
+        evote::PublicKey::from_bytes(&unhex(about["ballot_box_key"].as_str().unwrap()).unwrap())
+            .unwrap();
+    let good = ballot(&e, &c, 1, &dir.join("1.ballot"));
+    let r = conn.request("POST", "/ballots", &[], &good).unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let body = json(&r.body);
+    let receipt = Receipt::from_bytes(&unhex(body["receipt"].as_str().unwrap()).unwrap()).unwrap();
+    let h: [u8; 64] = election_hash.clone().try_into().unwrap();
+    receipt.verify(&h, &box_key).unwrap();
+    assert_eq!(receipt.entry, 1);
+    // Refusals, each with its status and reason.
+    let foreign = ballot(&other_e, &other_c, 1, &other_dir.join("x.ballot"));
+    let mut long = good.clone();
+    long.push(0);
+    for (bytes, status, why) in [
+        (b"junk".to_vec(), 422, "bytes"),
+        (long, 422, "bytes"),
+        (good.clone(), 409, "identical to entry 1"),
+        (foreign, 422, ""),
+        // Larger than any ballot: refused before it is read (and the connection closed).
+        (vec![0u8; 1 << 20], 413, ""),
+    ] {
+        let r = conn.request("POST", "/ballots", &[], &bytes).unwrap();
+        assert_eq!(r.status, status, "{}", String::from_utf8_lossy(&r.body));
+        if !why.is_empty() {
+            assert!(String::from_utf8_lossy(&r.body).contains(why));
+        }
+    }
+    let mut conn = Connection::open(&addr).unwrap();
+    // Reads: the head, the board from entry 1, a tracker.
+    let head = json(&conn.request("GET", "/head", &[], &[]).unwrap().body);
+    assert_eq!(head["entries"], 1);
+    let board = conn.request("GET", "/board?from=1", &[], &[]).unwrap();
+    assert_eq!(board.body, std::fs::read(&b).unwrap());
+    let t = json(
+        &conn
+            .request(
+                "GET",
+                &format!("/trackers/{}", hex(&receipt.tracker)),
+                &[],
+                &[],
+            )
+            .unwrap()
+            .body,
+    );
+    assert_eq!(
+        (t["status"].as_str(), t["entry"].as_u64()),
+        (Some("counted"), Some(1))
+    );
+    // Closing needs the token; afterwards nothing is accepted.
+    let r = conn
+        .request(
+            "POST",
+            "/admin/close",
+            &[("Authorization", "Bearer wrong token")],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.status, 401);
+    let r = conn
+        .request(
+            "POST",
+            "/admin/close",
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.status, 200);
+    let late = ballot(&e, &c, 2, &dir.join("2.ballot"));
+    let r = conn.request("POST", "/ballots", &[], &late).unwrap();
+    assert_eq!(r.status, 409);
+    assert!(String::from_utf8_lossy(&r.body).contains("closed"));
+    server.kill().unwrap();
+    server.wait().unwrap();
+}
+
+#[test]
+fn a_server_killed_under_load_loses_no_receipted_ballot() {
+    let voters = 120;
+    let (dir, e, c, b, k) = election("killed", "120");
+    let ballots: Vec<Vec<u8>> = (1..=voters)
+        .map(|v| ballot(&e, &c, v, &dir.join(format!("{v}.ballot"))))
+        .collect();
+    let (mut server, addr) = serve(&e, &b, &k);
+    // Eight clients post concurrently; the server is killed while they do.
+    let receipts = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for chunk in ballots[..80].chunks(10) {
+            let (addr, receipts) = (&addr, &receipts);
+            scope.spawn(move || {
+                let Ok(mut conn) = Connection::open(addr) else {
+                    return;
+                };
+                for bytes in chunk {
+                    match conn.request("POST", "/ballots", &[], bytes) {
+                        Ok(r) if r.status == 201 => {
+                            let body = json(&r.body);
+                            let receipt = Receipt::from_bytes(
+                                &unhex(body["receipt"].as_str().unwrap()).unwrap(),
+                            )
+                            .unwrap();
+                            receipts.lock().unwrap().push(receipt);
+                        }
+                        _ => return,
+                    }
+                }
+            });
+        }
+        // Killed once a third of the ballots have receipts: mid-load.
+        let started = std::time::Instant::now();
+        while receipts.lock().unwrap().len() < 25 && started.elapsed().as_secs() < 60 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        server.kill().unwrap(); // SIGKILL
+    });
+    server.wait().unwrap();
+    let receipts = receipts.into_inner().unwrap();
+    assert!(
+        (25..80).contains(&receipts.len()),
+        "{} receipts: the kill was not under load",
+        receipts.len()
+    );
+    // Every receipted entry is on the board, with the head the receipt names.
+    for r in &receipts {
+        let (n, _) =
+            verify_extension(&r.head, &b).unwrap_or_else(|e| panic!("entry {}: {e}", r.entry));
+        assert_eq!(n, r.entry);
+    }
+    // Restarted, the box goes on: the rest of the voters post.
+    let (mut server, addr) = serve(&e, &b, &k);
+    let mut conn = Connection::open(&addr).unwrap();
+    let mut accepted = 0;
+    // The ballots that got no receipt may be on the board or not; the rest of the voters post.
+    for bytes in &ballots[80..] {
+        let r = conn.request("POST", "/ballots", &[], bytes).unwrap();
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        accepted += 1;
+    }
+    let head = json(&conn.request("GET", "/head", &[], &[]).unwrap().body);
+    assert!(head["entries"].as_u64().unwrap() >= (receipts.len() + accepted) as u64);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    eprintln!(
+        "{} receipts before the kill, all on the board",
+        receipts.len()
+    );
+}
