@@ -286,6 +286,33 @@ fn encode_message(m: &Message) -> Vec<u8> {
     }
 }
 
+/// Decodes a round-3 exchange file: `LE32(count)` then `count` encrypted shares (58 bytes
+/// each), at most `n`.
+///
+/// # Errors
+/// What is wrong.
+pub fn decode_shares(bytes: &[u8], n: u32) -> Result<Vec<EncryptedShare>, String> {
+    decode_fixed(bytes, EncryptedShare::BYTES, n, EncryptedShare::from_bytes)
+}
+
+/// Decodes a round-4 exchange file: `LE32(count)` then `count` complaints (138 bytes each), at
+/// most `n`.
+///
+/// # Errors
+/// What is wrong.
+pub fn decode_complaints(bytes: &[u8], n: u32) -> Result<Vec<Complaint>, String> {
+    decode_fixed(bytes, Complaint::BYTES, n, Complaint::from_bytes)
+}
+
+/// The exchange file of a round-3 or round-4 message (the inverse of the decoders above).
+pub fn encode_list(items: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = (items.len() as u32).to_le_bytes().to_vec();
+    for item in items {
+        out.extend_from_slice(item);
+    }
+    out
+}
+
 fn decode_fixed<T>(
     bytes: &[u8],
     size: usize,
@@ -400,7 +427,7 @@ impl Exchange {
         self.round(
             params,
             3,
-            move |b| decode_fixed(b, EncryptedShare::BYTES, n, EncryptedShare::from_bytes),
+            move |b| decode_shares(b, n),
             |list| list.iter().map(|s| s.sender()).collect(),
         )
     }
@@ -411,7 +438,7 @@ impl Exchange {
         self.round(
             params,
             4,
-            move |b| decode_fixed(b, Complaint::BYTES, n, Complaint::from_bytes),
+            move |b| decode_complaints(b, n),
             |list| list.iter().map(|c| c.complainer()).collect(),
         )
     }

@@ -296,3 +296,21 @@ fn a_sealed_state_refuses_wrong_passphrases_changed_bytes_and_hostile_parameters
     let shown = format!("{g:?}");
     assert!(shown.contains("redacted") && shown.len() < 80, "{shown}");
 }
+
+/// Found by the `guardian_state` fuzz target: a round-4 state listing its received shares out
+/// of order decoded, and re-encoded differently (sorted). Every list is in increasing sender
+/// order, or refused.
+#[test]
+fn lists_in_a_state_must_be_in_sender_order() {
+    let mut rng = ChaCha20Rng::seed_from_u64(6);
+    let (guardians, _) = ceremony(2, 3, &mut rng);
+    let bytes = guardians[0].to_bytes().to_vec();
+    // Stage 4 of guardian 1: own share (32) after the 46-byte header, then 2 received shares of
+    // 36 bytes each (index, scalar): swap them.
+    let (a, b) = (46 + 32 + 4, 46 + 32 + 4 + 36);
+    let mut swapped = bytes.clone();
+    swapped[a..a + 36].copy_from_slice(&bytes[b..b + 36]);
+    swapped[b..b + 36].copy_from_slice(&bytes[a..a + 36]);
+    assert!(Guardian::from_bytes(&bytes).is_ok());
+    assert!(Guardian::from_bytes(&swapped).is_err());
+}

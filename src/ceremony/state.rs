@@ -379,9 +379,15 @@ impl Guardian {
                         let list = read_list(&mut r, n, RevealPackage::from_bytes)?;
                         let mut reveals = BTreeMap::new();
                         for reveal in list {
-                            if reveals.insert(reveal.sender, reveal).is_some() {
-                                return Err(malformed("two reveals from one guardian"));
+                            // Canonical: by sender, strictly increasing (the map's order).
+                            if reveals
+                                .keys()
+                                .next_back()
+                                .is_some_and(|last| *last >= reveal.sender)
+                            {
+                                return Err(malformed("reveals not in increasing sender order"));
                             }
+                            reveals.insert(reveal.sender, reveal);
                         }
                         let shares = read_list(&mut r, n, EncryptedShare::from_bytes)?;
                         if shares.iter().any(|s| s.sender != index) {
@@ -412,9 +418,18 @@ impl Guardian {
                         .check(from)
                         .map_err(|_| malformed("guardian index above n"))?;
                     let share = r.scalar("received share")?;
-                    if from == index || received.insert(from, share).is_some() {
-                        return Err(malformed("a received share listed twice or from itself"));
+                    // Canonical: by sender, strictly increasing, never itself.
+                    if from == index
+                        || received
+                            .keys()
+                            .next_back()
+                            .is_some_and(|last: &GuardianIndex| *last >= from)
+                    {
+                        return Err(malformed(
+                            "received shares not in increasing sender order, or from itself",
+                        ));
                     }
+                    received.insert(from, share);
                 }
                 let complaints = read_list(&mut r, n, Complaint::from_bytes)?;
                 if complaints.iter().any(|c| c.complainer != index) {
