@@ -36,6 +36,15 @@ for round in 2 3 4; do
             g 3 step --exchange "$X" & pid=$!; sleep 0.05; kill -9 $pid 2>/dev/null || true; wait $pid 2>/dev/null || true
         fi
         g $i step --exchange "$X"
+        if [ "$round" = 3 ] && [ "$i" = 3 ]; then
+            # As if guardian 3 crashed after saving its state and before its message reached
+            # the exchange: the message is lost; its next step publishes the very same bytes.
+            sent=$(sha256sum < "$X/round3/guardian-3.bin")
+            rm "$X/round3/guardian-3.bin"
+            g 3 step --exchange "$X"
+            [ "$(sha256sum < "$X/round3/guardian-3.bin")" = "$sent" ] || { echo "guardian 3 sent another message" >&2; exit 1; }
+            echo "guardian 3 resumed from its state file and republished the same round-3 message"
+        fi
     done
 done
 g 1 status --exchange "$X"
