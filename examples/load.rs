@@ -78,6 +78,8 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         key,
         listen: "127.0.0.1:0".parse()?,
         admin_token: "load test admin token".into(),
+        max_connections: evote::server::MAX_CONNECTIONS,
+        header_timeout: evote::server::HEADER_TIMEOUT,
     };
     std::thread::spawn(move || {
         if let Err(e) = serve(config, move |addr| {

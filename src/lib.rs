@@ -24,6 +24,7 @@ pub mod election;
 pub mod errors;
 pub mod group;
 pub mod keys;
+#[cfg(feature = "fs")]
 pub mod party;
 pub mod proofs;
 #[cfg(feature = "server")]
@@ -33,6 +34,7 @@ pub mod simulation;
 pub mod tally;
 pub mod text;
 pub mod transcript;
+#[cfg(feature = "fs")]
 pub mod verify;
 
 pub use ciphertext::{Ciphertext, Opening};

@@ -21,7 +21,7 @@ use crate::ceremony::{
     adjudicate, CeremonyOutcome, CeremonyParams, CeremonyTranscript, CommitmentHashPackage,
     Complaint, EncryptedShare, Guardian, GuardianIndex, KdfParams, Message, RevealPackage, Stage,
 };
-use crate::election::{CredentialList, ElectionContext, Manifest, VoterCredential};
+use crate::election::{CredentialList, ElectionContext, Manifest, VoterContext, VoterCredential};
 
 /// Why a party's step could not run.
 pub type PartyError = Box<dyn std::error::Error + Send + Sync>;
@@ -34,6 +34,11 @@ pub mod files {
     pub const CREDENTIALS: &str = "credentials.bin";
     /// The ceremony transcript, once the ceremony is finished.
     pub const CEREMONY: &str = "ceremony.bin";
+    /// The voter context (manifest, keys, digests), once the ceremony is finished: all a
+    /// voter's client needs, checked against the election hash.
+    pub const CONTEXT: &str = "context.bin";
+    /// The ceremony outcome, once the ceremony is finished.
+    pub const OUTCOME: &str = "outcome.bin";
 }
 
 /// Writes `bytes` to `path` atomically: a temporary file beside it, synced, renamed over it,
@@ -178,6 +183,50 @@ pub fn election_context<R: RngCore + CryptoRng>(
     )?)
     .map_err(|e| format!("{}: {e}", path.display()))?;
     Ok(ElectionContext::new(manifest, outcome, list)?)
+}
+
+/// Publishes the voter context and the ceremony outcome of a finished ceremony in the election
+/// folder (`context.bin`, `outcome.bin`). Writing them again with the same bytes is a no-op; a
+/// folder already holding other bytes is refused (another election's context is never
+/// replaced).
+///
+/// # Errors
+/// Other bytes already there; I/O errors, naming the file.
+pub fn publish_context(election: &Path, context: &ElectionContext) -> Result<(), PartyError> {
+    for (name, bytes) in [
+        (files::CONTEXT, context.voter().to_bytes()),
+        (files::OUTCOME, context.outcome().to_bytes()),
+    ] {
+        let path = election.join(name);
+        match std::fs::read(&path) {
+            Ok(existing) if existing == bytes => {}
+            Ok(_) => {
+                return Err(format!(
+                    "{}: another election's file is already there",
+                    path.display()
+                )
+                .into())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomically(&path, &bytes)?,
+            Err(e) => return Err(format!("{}: {e}", path.display()).into()),
+        }
+    }
+    Ok(())
+}
+
+/// The voter context of an election folder (`context.bin`), accepted only for the election
+/// hash the voter trusts: a voter's client needs neither the credential list nor the ceremony
+/// transcript.
+///
+/// # Errors
+/// A missing file, or a context that does not decode or describes another election.
+pub fn voter_context(election: &Path, trusted: &[u8; 64]) -> Result<VoterContext, PartyError> {
+    let path = election.join(files::CONTEXT);
+    let bytes = read(&path, VoterContext::MAX_BYTES)?;
+    Ok(
+        VoterContext::from_bytes(&bytes, trusted)
+            .map_err(|e| format!("{}: {e}", path.display()))?,
+    )
 }
 
 /// The ceremony transcript of an election folder.

@@ -15,12 +15,14 @@
 //! | `GET /board?from=N` | the board file's bytes from entry N's start (N ≥ 1; header included for N = 1), at most 16 MiB; header `x-evote-next` gives the next entry to ask for |
 //! | `GET /trackers/{hex}` | `{status, entry}`: counted, superseded, challenged or absent |
 //! | `GET /election` | `{election_id, election_hash, election_key, ballot_box_key, ballot_bytes}` |
-//! | `GET /election/{manifest.json, ceremony.bin, credentials.bin}` | the files a voter's client needs |
+//! | `GET /election/{context.bin, manifest.json, ceremony.bin, credentials.bin, outcome.bin}` | the election's public files: `context.bin` is all a voter's client needs (checked against the election hash it trusts) |
 //! | `POST /admin/close` with `Authorization: Bearer TOKEN` | 200 `{head, entries}`; 401 without the token |
 //!
 //! Limits: a request body is at most one ballot (the manifest fixes its length); at most
-//! [`MAX_IN_FLIGHT`] requests are served at once (more get 503); a request waits at most
-//! [`REQUEST_TIMEOUT`] for the writer (then 503). No request can panic the server: every
+//! [`MAX_CONNECTIONS`] connections are open at once (one more is closed on accept); a client
+//! has [`HEADER_TIMEOUT`] to send a request's headers and [`REQUEST_TIMEOUT`] for the whole
+//! request (then 408); at most [`MAX_IN_FLIGHT`] requests are served at once (more get 503);
+//! a request waits at most [`REQUEST_TIMEOUT`] for the writer (then 503). No request can panic the server: every
 //! refusal is an error answer.
 
 use std::net::SocketAddr;
@@ -54,6 +56,11 @@ pub const MAX_BATCH: usize = 1000;
 pub const MAX_IN_FLIGHT: usize = 4096;
 /// How long a request waits for the writer.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most connections open at once; one more is closed as soon as it is accepted.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How long a client may take to send a request's line and headers (from the connection's
+/// start, or from the end of its previous request).
+pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most board bytes one `GET /board` returns.
 pub const MAX_BOARD_CHUNK: u64 = 16 << 20;
 
@@ -69,6 +76,10 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The token `POST /admin/close` must present.
     pub admin_token: String,
+    /// The most connections open at once ([`MAX_CONNECTIONS`] by default).
+    pub max_connections: usize,
+    /// How long a client has to send a request's headers ([`HEADER_TIMEOUT`] by default).
+    pub header_timeout: Duration,
 }
 
 /// A refusal or failure, as the writer reports it.
@@ -438,6 +449,8 @@ async fn get_election_file(State(app): State<App>, UrlPath(name): UrlPath<String
         party::files::MANIFEST,
         party::files::CEREMONY,
         party::files::CREDENTIALS,
+        party::files::CONTEXT,
+        party::files::OUTCOME,
     ];
     let Some(name) = allowed.into_iter().find(|a| *a == name) else {
         return error(StatusCode::NOT_FOUND, "no such election file");
@@ -494,7 +507,24 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/election/{name}", get(get_election_file))
         .route("/admin/close", post(post_close))
         .layer(DefaultBodyLimit::max(max_body))
+        // Bounds each request, its body included (a client that sends its headers and then
+        // trickles the body), so no request holds a connection slot forever.
+        .layer(axum::middleware::from_fn(request_deadline))
         .with_state(app)
+}
+
+/// 408 for a request not answered within [`REQUEST_TIMEOUT`].
+async fn request_deadline(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    match tokio::time::timeout(REQUEST_TIMEOUT, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => error(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request was not complete within the server's time limit",
+        ),
+    }
 }
 
 /// Runs the ballot box until the process is stopped (SIGINT or SIGTERM: the queue is drained
@@ -534,33 +564,91 @@ pub fn serve(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         ready(listener.local_addr()?);
-        axum::serve(listener, router(app, max_body))
-            .with_graceful_shutdown(async {
-                let ctrl_c = tokio::signal::ctrl_c();
-                #[cfg(unix)]
-                {
-                    let mut term = match tokio::signal::unix::signal(
-                        tokio::signal::unix::SignalKind::terminate(),
-                    ) {
-                        Ok(t) => t,
-                        Err(_) => return,
-                    };
-                    tokio::select! {
-                        _ = ctrl_c => {},
-                        _ = term.recv() => {},
-                    }
-                }
-                #[cfg(not(unix))]
-                {
-                    let _ = ctrl_c.await;
-                }
-            })
-            .await
+        let limits = (config.max_connections, config.header_timeout);
+        accept_loop(listener, router(app, max_body), limits, shutdown_signal()).await;
+        Ok::<(), std::io::Error>(())
     })?;
     // The router (and its senders) are gone: the writer drains the queue and ends, dropping
     // the board (its index log is marked).
     let _ = writer_thread.join();
     Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(t) => t,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = ctrl_c.await;
+    }
+}
+
+/// Accepts connections until `shutdown`, each served by hyper's HTTP/1.1 connection with a
+/// header-read timeout (by default [`HEADER_TIMEOUT`]: a client that opens a connection and
+/// sends its request line or headers slowly is dropped), at most `max_connections` at once (a
+/// connection beyond that is closed at once: it costs the server one accept), and every
+/// request, its body included, bounded by [`REQUEST_TIMEOUT`] (the router's timeout layer).
+/// At shutdown no new connection is accepted and the open ones finish the request they are
+/// serving (their receipts are sent), for at most [`REQUEST_TIMEOUT`].
+async fn accept_loop(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    (max_connections, header_timeout): (usize, Duration),
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::service::TowerToHyperService;
+    let connections = Arc::new(Semaphore::new(max_connections));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, _) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                // Out of file descriptors or a connection reset before accept: wait a moment
+                // rather than spin, and go on.
+                Err(_) => {
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let Ok(permit) = Arc::clone(&connections).try_acquire_owned() else {
+            drop(stream);
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let connection = hyper::server::conn::http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(
+                TokioIo::new(stream),
+                TowerToHyperService::new(router.clone()),
+            );
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
+    drop(listener);
+    let _ = tokio::time::timeout(REQUEST_TIMEOUT, graceful.shutdown()).await;
 }
 
 /// A minimal HTTP/1.1 client over one connection (`http://` only), for the voter's CLI, the

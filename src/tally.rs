@@ -13,22 +13,36 @@
 //! let _ = evote::tally::TallyAccumulator::new;
 //! ```
 
+#[cfg(feature = "fs")]
 use std::collections::{HashMap, HashSet};
+#[cfg(feature = "fs")]
 use std::fs::File;
+#[cfg(feature = "fs")]
 use std::io::BufReader;
+#[cfg(feature = "fs")]
 use std::path::Path;
 
+#[cfg(feature = "fs")]
 use rand_chacha::ChaCha20Rng;
+#[cfg(feature = "fs")]
 use rand_core::{CryptoRng, RngCore, SeedableRng};
+#[cfg(feature = "fs")]
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 
 use crate::ceremony::CEREMONY_VERSION;
 use crate::ciphertext::Ciphertext;
+#[cfg(feature = "fs")]
 use crate::election::ballot::Body;
+#[cfg(feature = "fs")]
 use crate::election::board::{option_bounds, BoardError, BoardReader, Entry};
+use crate::election::manifest::{MAX_CONTESTS, MAX_OPTIONS};
+#[cfg(feature = "fs")]
 use crate::election::{Ballot, ChallengedBallot, ElectionContext, VerifiedBallot};
+use crate::errors::DecodeError;
+use crate::group::{decode_point, Reader};
 use crate::keys::PublicKey;
+use crate::proofs::MAX_RANGE_BRANCHES;
 
 /// Adds up [`VerifiedBallot`]s (and nothing else: no raw ciphertexts, no caller-chosen
 /// transcripts) into an [`EncryptedTally`].
@@ -36,6 +50,7 @@ use crate::keys::PublicKey;
 /// Crate-private: the only public way to a tally is [`tally`], which applies the election's
 /// counting rule to a *closed* board and binds the tally to the board's head. (A public accumulator let anyone build a "tally" of one voter's ciphertexts and a
 /// known ballot, and have it decrypted.)
+#[cfg(feature = "fs")]
 pub(crate) struct TallyAccumulator {
     pub(crate) public: PublicKey,
     pub(crate) bounds: Vec<u64>,
@@ -43,6 +58,7 @@ pub(crate) struct TallyAccumulator {
     pub(crate) ballots: u64,
 }
 
+#[cfg(feature = "fs")]
 impl TallyAccumulator {
     /// A tally of ballots with one ciphertext per option, option `k` admitting `0..=bounds[k]`,
     /// under the election key `public`.
@@ -93,32 +109,24 @@ impl TallyAccumulator {
                 Err(_) => *ct,
             })
             .collect();
-        let mut h = Sha512::new();
-        h.update(b"evote/tally/v2");
-        h.update(self.public.as_bytes());
-        h.update(binding.election);
-        h.update(binding.board_head);
-        h.update(self.ballots.to_le_bytes());
-        h.update((self.bounds.len() as u64).to_le_bytes());
-        for (bound, sum) in self.bounds.iter().zip(&sums) {
-            h.update(bound.to_le_bytes());
-            h.update(sum.to_bytes());
-        }
-        EncryptedTally {
+        let mut tally = EncryptedTally {
             public: self.public,
             election: binding.election,
             board_head: binding.board_head,
             bounds: self.bounds,
             sums,
             ballots: self.ballots,
-            digest: h.finalize().into(),
-        }
+            digest: [0; 64],
+        };
+        tally.digest = tally.compute_digest();
+        tally
     }
 }
 
 /// Which closed board a tally counts: the election hash and the board's head after its close
 /// entry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg(feature = "fs")]
 pub(crate) struct BoardBinding {
     pub(crate) election: [u8; 64],
     pub(crate) board_head: [u8; 64],
@@ -171,8 +179,8 @@ impl EncryptedTally {
     /// The canonical encoding, for the election record: `version (1) ‖ kind 49 ‖ enc(K) ‖
     /// H_E (64) ‖ board head (64) ‖ LE64(ballots) ‖ LE32(options)`, then per option
     /// `LE64(R_k) ‖ enc(A_k) ‖ enc(B_k)`.
-    /// (There is no decoder: a tally is recomputed from ballots, never read back for decryption;
-    /// a verifier compares its recomputed tally's bytes with the record's.)
+    /// (Read back only as a [`TallyCandidate`]: a tally is recomputed from ballots, never read
+    /// back for decryption; a verifier compares its recomputed tally's bytes with the record's.)
     pub fn to_bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(
             usize::try_from(Self::encoded_len(self.bounds.len() as u64)).unwrap_or(0),
@@ -200,6 +208,153 @@ impl EncryptedTally {
     pub fn digest(&self) -> &[u8; 64] {
         &self.digest
     }
+
+    /// `SHA-512("evote/tally/v2" ‖ enc(K) ‖ H_E ‖ head ‖ LE64(ballots) ‖ LE64(options) ‖
+    /// per option LE64(R_k) ‖ enc(A_k) ‖ enc(B_k))`.
+    fn compute_digest(&self) -> [u8; 64] {
+        let mut h = Sha512::new();
+        h.update(b"evote/tally/v2");
+        h.update(self.public.as_bytes());
+        h.update(self.election);
+        h.update(self.board_head);
+        h.update(self.ballots.to_le_bytes());
+        h.update((self.bounds.len() as u64).to_le_bytes());
+        for (bound, sum) in self.bounds.iter().zip(&self.sums) {
+            h.update(bound.to_le_bytes());
+            h.update(sum.to_bytes());
+        }
+        h.finalize().into()
+    }
+}
+
+/// An encrypted tally read back from its bytes (a published `tally.bin`): what it says it
+/// counts, for inspection, and nothing more. It cannot be decrypted — decryption takes an
+/// [`EncryptedTally`], which only the tally of the closed board builds — so a guardian handed
+/// a tally file recomputes the tally from the board and checks with [`matches`](Self::matches)
+/// that the file is that tally before publishing a share for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TallyCandidate(EncryptedTally);
+
+impl TallyCandidate {
+    /// Decodes the encoding of [`EncryptedTally::to_bytes`]. Sums may hold the identity (two
+    /// ballots' nonces may cancel; a tally of no ballots is all identities); the key may not.
+    ///
+    /// # Errors
+    /// [`DecodeError`] naming the field: a wrong version or kind, more options than a manifest
+    /// can hold, a length other than `174 + 72·options`, a bound of 0 or above
+    /// [`MAX_RANGE_BRANCHES`](crate::proofs::MAX_RANGE_BRANCHES)` − 1`, a count bound
+    /// `ballots·R_k` beyond 2^64, a non-canonical point.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        const WHAT: &str = "encrypted tally";
+        let mut r = Reader::new(bytes, WHAT, "174 + 72·options");
+        let version = r.u8()?;
+        if version != CEREMONY_VERSION {
+            return Err(DecodeError::UnsupportedVersion {
+                what: WHAT,
+                version,
+            });
+        }
+        if r.u8()? != 49 {
+            return Err(DecodeError::Malformed {
+                what: WHAT,
+                reason: "not an encrypted tally (kind byte)",
+            });
+        }
+        let public = PublicKey::from_bytes(r.bytes(32)?)?;
+        let election = r.array::<64>()?;
+        let board_head = r.array::<64>()?;
+        let ballots = u64::from_le_bytes(r.array::<8>()?);
+        let options = u64::from(r.u32()?);
+        let max = (MAX_CONTESTS * MAX_OPTIONS) as u64;
+        if options == 0 || options > max {
+            return Err(DecodeError::TooLarge {
+                what: WHAT,
+                max,
+                actual: options,
+            });
+        }
+        if bytes.len() as u64 != EncryptedTally::encoded_len(options) {
+            return Err(DecodeError::Length {
+                what: WHAT,
+                expected: "174 + 72·options",
+                actual: bytes.len(),
+            });
+        }
+        let mut bounds = Vec::new();
+        let mut sums = Vec::new();
+        for _ in 0..options {
+            let bound = u64::from_le_bytes(r.array::<8>()?);
+            if bound == 0 || bound >= MAX_RANGE_BRANCHES {
+                return Err(DecodeError::Malformed {
+                    what: WHAT,
+                    reason: "an option's bound is 0 or above the largest range",
+                });
+            }
+            if ballots.checked_mul(bound).is_none() {
+                return Err(DecodeError::Malformed {
+                    what: WHAT,
+                    reason: "an option's largest count overflows 64 bits",
+                });
+            }
+            let alpha = decode_point(r.bytes(32)?, "tally sum alpha")?;
+            let beta = decode_point(r.bytes(32)?, "tally sum beta")?;
+            bounds.push(bound);
+            sums.push(Ciphertext::from_elements(&alpha, &beta));
+        }
+        r.finish()?;
+        let mut tally = EncryptedTally {
+            public,
+            election,
+            board_head,
+            bounds,
+            sums,
+            ballots,
+            digest: [0; 64],
+        };
+        tally.digest = tally.compute_digest();
+        Ok(Self(tally))
+    }
+
+    /// The election key it claims.
+    pub fn public_key(&self) -> &PublicKey {
+        &self.0.public
+    }
+
+    /// The election hash it claims.
+    pub fn election(&self) -> &[u8; 64] {
+        &self.0.election
+    }
+
+    /// The closed board's head it claims.
+    pub fn board_head(&self) -> &[u8; 64] {
+        &self.0.board_head
+    }
+
+    /// The number of ballots it claims to count.
+    pub fn ballots(&self) -> u64 {
+        self.0.ballots
+    }
+
+    /// The per-option sums.
+    pub fn sums(&self) -> &[Ciphertext] {
+        &self.0.sums
+    }
+
+    /// Each option's largest possible count, `ballots·R_k`.
+    pub fn count_bounds(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.count_bounds()
+    }
+
+    /// The digest decryption shares for this tally would be bound to.
+    pub fn digest(&self) -> &[u8; 64] {
+        &self.0.digest
+    }
+
+    /// Whether it is exactly `tally` (every byte: key, election, head, counts, bounds, sums).
+    /// Variable-time: both are public.
+    pub fn matches(&self, tally: &EncryptedTally) -> bool {
+        self.0.to_bytes() == tally.to_bytes()
+    }
 }
 
 /// Tallies a *closed* board file under the election's counting rule, streaming: a first pass
@@ -215,6 +370,7 @@ impl EncryptedTally {
 /// # Errors
 /// [`BoardError::NotClosed`] before the close; [`BoardError`] for a broken file, a second
 /// reading that differs from the first, or a counted ballot that no longer verifies.
+#[cfg(feature = "fs")]
 pub fn tally<R: RngCore + CryptoRng>(
     path: &Path,
     context: &ElectionContext,
@@ -352,12 +508,14 @@ pub fn tally<R: RngCore + CryptoRng>(
 
 /// The tracker, scoped ballot id and ciphertext keys of a board's challenged ballots.
 #[derive(Default)]
+#[cfg(feature = "fs")]
 struct ChallengeIndex {
     trackers: HashMap<[u8; 64], u64>,
     ids: HashMap<[u8; 32], u64>,
     alphas: HashMap<[u8; 16], u64>,
 }
 
+#[cfg(feature = "fs")]
 impl ChallengeIndex {
     fn insert(&mut self, body: &Body, number: u64) {
         self.trackers.insert(body.tracker(), number);

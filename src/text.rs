@@ -57,6 +57,11 @@ fn is_invisible_or_control(c: char) -> bool {
         )
 }
 
+/// Lowercase hex.
+pub fn to_hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// Why a name a voter reads is refused, if it is: not in normalization form C (the same text
 /// in two encodings), or holding a control, bidirectional or invisible character (named by its
 /// code point).

@@ -333,3 +333,153 @@ fn a_guardian_refuses_a_wrong_passphrase_a_second_start_and_a_forged_message_of_
     let shown = ok(&g(2, "passphrase one", &["step", "--exchange", s(&x)]));
     assert!(shown.contains("revealed"), "{shown}");
 }
+
+/// The guardian arguments of `small_election`'s single guardian.
+fn guardian(dir: &Path, name: &str, args: &[&str]) -> Output {
+    let state = dir.join(format!("{name}-guardian.state"));
+    let mut all = vec!["guardian"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&[
+        "--state",
+        s(&state),
+        "--passphrase-env",
+        "PASS",
+        "--kdf-memory-mib",
+        "8",
+    ]);
+    evote(&all, &[("PASS", "a long passphrase")])
+}
+
+#[test]
+fn a_voter_pinned_to_the_election_hash_needs_only_the_context_and_a_guardian_decrypts_only_the_recomputed_tally(
+) {
+    let dir = work("pinned");
+    let (e, creds, board, key) = small_election(&dir, "a");
+    let (other, _, _, _) = small_election(&dir, "b");
+    let hash = |e: &Path| {
+        let context =
+            evote::party::election_context(e, &mut rand_core::OsRng).expect("election context");
+        hex::encode(context.hash())
+    };
+    let trusted = hash(&e);
+    // The voter's folder holds only the published context.bin: no transcript, no credentials.
+    let booth = dir.join("booth");
+    std::fs::create_dir_all(&booth).unwrap();
+    std::fs::copy(e.join("context.bin"), booth.join("context.bin")).unwrap();
+    let vote = |folder: &Path, pin: &str, voter: usize, out: &Path| {
+        evote(
+            &[
+                "vote",
+                "--election",
+                s(folder),
+                "--election-hash",
+                pin,
+                "--credential",
+                s(&creds.join(format!("voter-{voter:06}.credential"))),
+                "--choices",
+                "[[1,0],[0,0,1,0,0],[1,0,0,0,0,0,0,0]]",
+                "--out",
+                s(out),
+            ],
+            &[],
+        )
+    };
+    let mut ballots = Vec::new();
+    for voter in 1..=3 {
+        let out = dir.join(format!("pinned-{voter}.ballot"));
+        ok(&vote(&booth, &trusted, voter, &out));
+        ballots.push(out);
+    }
+    // Another hash, or another election's context under this hash: refused, nothing written.
+    let mut wrong = trusted.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'0' { b'1' } else { b'0' };
+    let refused = dir.join("refused.ballot");
+    let o = vote(&booth, std::str::from_utf8(&wrong).unwrap(), 1, &refused);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("not the election hash trusted"),
+        "{}",
+        text(&o)
+    );
+    std::fs::copy(other.join("context.bin"), booth.join("context.bin")).unwrap();
+    let o = vote(&booth, &trusted, 1, &refused);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(!refused.exists());
+    // The ballots made from the context alone are this election's: the box accepts them.
+    let mut args = vec![
+        "board",
+        "submit",
+        "--election",
+        s(&e),
+        "--board",
+        s(&board),
+        "--key",
+        s(&key),
+    ];
+    args.extend(ballots.iter().map(|b| s(b)));
+    ok(&evote(&args, &[]));
+    ok(&evote(
+        &[
+            "board",
+            "close",
+            "--election",
+            s(&e),
+            "--board",
+            s(&board),
+            "--key",
+            s(&key),
+        ],
+        &[],
+    ));
+    let tally = dir.join("tally.bin");
+    let said = ok(&evote(
+        &[
+            "tally",
+            "--election",
+            s(&e),
+            "--board",
+            s(&board),
+            "--out",
+            s(&tally),
+        ],
+        &[],
+    ));
+    assert!(said.contains("tally of 3 ballots"), "{said}");
+    let bytes = std::fs::read(&tally).unwrap();
+    let candidate = evote::tally::TallyCandidate::from_bytes(&bytes).unwrap();
+    assert_eq!(candidate.ballots(), 3);
+    // A published tally that is not this board's (one byte of its head changed) is refused, and
+    // the refusal does not spend the guardian's one decryption.
+    let forged = dir.join("forged-tally.bin");
+    let mut other_bytes = bytes.clone();
+    other_bytes[2 + 32 + 64] ^= 1;
+    std::fs::write(&forged, &other_bytes).unwrap();
+    let share = dir.join("share.bin");
+    let decrypt = |published: &Path| {
+        guardian(
+            &dir,
+            "a",
+            &[
+                "decrypt",
+                "--election",
+                s(&e),
+                "--board",
+                s(&board),
+                "--out",
+                s(&share),
+                "--tally",
+                s(published),
+            ],
+        )
+    };
+    let o = decrypt(&forged);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("not the tally of this board"),
+        "{}",
+        text(&o)
+    );
+    assert!(!share.exists());
+    ok(&decrypt(&tally));
+    assert!(share.exists());
+}

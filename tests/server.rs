@@ -130,6 +130,11 @@ impl Drop for Server {
 
 /// Starts the server; returns it and its address.
 fn serve(e: &Path, b: &Path, k: &Path) -> (Server, String) {
+    serve_with(e, b, k, &[])
+}
+
+/// Starts the server with more options.
+fn serve_with(e: &Path, b: &Path, k: &Path, more: &[&str]) -> (Server, String) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_evote"))
         .args([
             "board",
@@ -142,6 +147,7 @@ fn serve(e: &Path, b: &Path, k: &Path) -> (Server, String) {
             s(k),
         ])
         .args(["--listen", "127.0.0.1:0"])
+        .args(more)
         .env("EVOTE_ADMIN_TOKEN", TOKEN)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -337,4 +343,75 @@ fn a_server_killed_under_load_loses_no_receipted_ballot() {
         "{} receipts before the kill, all on the board",
         receipts.len()
     );
+}
+
+/// Whether the server has closed `stream` (a read returns end of file or a reset) within
+/// `within`.
+fn closed_within(stream: &mut std::net::TcpStream, within: std::time::Duration) -> bool {
+    use std::io::Read;
+    stream.set_read_timeout(Some(within)).unwrap();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return true,
+            // A 408 or other answer before the close: keep reading to the end.
+            Ok(_) => continue,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) =>
+            {
+                return false
+            }
+            Err(_) => return true,
+        }
+    }
+}
+
+/// The attacker holds connections open without finishing a request (slow headers: one byte at a
+/// time), and opens more connections than the box allows. The box drops the slow ones after the
+/// header timeout, closes connections beyond its limit at once, and keeps serving the others.
+#[test]
+fn slow_clients_and_too_many_connections_cannot_hold_the_ballot_box() {
+    use std::io::Write;
+    use std::net::TcpStream;
+    use std::time::{Duration, Instant};
+    let (_, e, c, b, k) = election("slowloris", "3");
+    let (mut server, addr) = serve_with(
+        &e,
+        &b,
+        &k,
+        &["--header-timeout", "1", "--max-connections", "2"],
+    );
+    // Two connections that send a request line and then trickle header bytes.
+    let mut slow: Vec<TcpStream> = (0..2)
+        .map(|_| {
+            let mut s = TcpStream::connect(&addr).unwrap();
+            s.write_all(b"POST /ballots HTTP/1.1\r\nHost: x\r\n")
+                .unwrap();
+            s
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(200));
+    // A third is beyond the limit: closed at once, without an answer.
+    let mut third = TcpStream::connect(&addr).unwrap();
+    let _ = third.write_all(b"GET /head HTTP/1.1\r\nHost: x\r\n\r\n");
+    assert!(closed_within(&mut third, Duration::from_secs(5)));
+    // The slow ones keep trickling, but the header timeout counts from the request's start.
+    let started = Instant::now();
+    for s in &mut slow {
+        let _ = s.write_all(b"X");
+    }
+    for s in &mut slow {
+        assert!(closed_within(s, Duration::from_secs(5)));
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Their slots are free again: an honest voter posts and gets a receipt.
+    let bytes = ballot(&e, &c, 1, &b.with_extension("slow.ballot"));
+    let mut conn = Connection::open(&addr).unwrap();
+    let r = conn.request("POST", "/ballots", &[], &bytes).unwrap();
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    server.kill().unwrap();
+    server.wait().unwrap();
 }

@@ -103,6 +103,59 @@ impl CeremonyOutcome {
     pub fn params(&self) -> &CeremonyParams {
         &self.params
     }
+
+    /// The canonical encoding (docs/wire-format.md): `version (1) ‖ kind 51 ‖ parameters (40)
+    /// ‖ enc(K) ‖ LE32(|Q|) ‖ per qualified guardian, in index order, LE32(j) ‖ enc(X_j) ‖
+    /// LE32(culprits) ‖ per culprit, in index order, LE32(i) ‖ code (1) ‖ LE32(argument) ‖
+    /// transcript digest (64)`, with the codes of [`Misbehaviour::code`].
+    ///
+    /// There is deliberately no plain decoder: an outcome is what adjudication of a transcript
+    /// finds, so it is read back with [`confirm`](Self::confirm), which adjudicates the
+    /// transcript again and compares. (A voter's client, which has no transcript, reads the
+    /// election's public part, checked against `H_E`, as a
+    /// [`VoterContext`](crate::election::VoterContext).)
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(
+            2 + 40 + 32 + 4 + 36 * self.qualified.len() + 4 + 9 * self.culprits.len() + 64,
+        );
+        out.extend_from_slice(&[super::CEREMONY_VERSION, 51]);
+        out.extend_from_slice(&self.params.to_bytes());
+        out.extend_from_slice(self.joint_key.as_bytes());
+        out.extend_from_slice(&(self.qualified.len() as u32).to_le_bytes());
+        for j in &self.qualified {
+            out.extend_from_slice(&j.get().to_le_bytes());
+            if let Some(x) = self.key_shares.get(j) {
+                out.extend_from_slice(x.as_bytes());
+            }
+        }
+        out.extend_from_slice(&(self.culprits.len() as u32).to_le_bytes());
+        for (i, why) in &self.culprits {
+            let (code, argument) = why.code();
+            out.extend_from_slice(&i.get().to_le_bytes());
+            out.push(code);
+            out.extend_from_slice(&argument.to_le_bytes());
+        }
+        out.extend_from_slice(&self.transcript_digest);
+        out
+    }
+
+    /// Reads an outcome back: adjudicates `transcript` and returns its outcome if that encodes
+    /// to exactly `bytes`.
+    ///
+    /// # Errors
+    /// [`CeremonyError`] from adjudication; [`CeremonyError::OutcomeMismatch`] if the
+    /// transcript's outcome is another.
+    pub fn confirm<R: RngCore + CryptoRng>(
+        bytes: &[u8],
+        transcript: &CeremonyTranscript,
+        rng: &mut R,
+    ) -> Result<Self, CeremonyError> {
+        let outcome = adjudicate(transcript, rng)?;
+        if outcome.to_bytes() != bytes {
+            return Err(CeremonyError::OutcomeMismatch);
+        }
+        Ok(outcome)
+    }
 }
 
 /// One broadcast slot (a sender's hash or reveal, a sender's share to one recipient, a

@@ -160,6 +160,38 @@ impl CeremonyParams {
         Ok(())
     }
 
+    /// The encoding length: `id (32) ‖ LE32(t) ‖ LE32(n)`.
+    pub const BYTES: usize = 40;
+
+    /// The canonical encoding, `id (32) ‖ LE32(t) ‖ LE32(n)`.
+    pub fn to_bytes(&self) -> [u8; Self::BYTES] {
+        let mut out = [0u8; Self::BYTES];
+        let (id, rest) = out.split_at_mut(32);
+        id.copy_from_slice(&self.id);
+        let (t, n) = rest.split_at_mut(4);
+        t.copy_from_slice(&self.threshold.to_le_bytes());
+        n.copy_from_slice(&self.guardians.to_le_bytes());
+        out
+    }
+
+    /// Decodes [`to_bytes`](Self::to_bytes).
+    ///
+    /// # Errors
+    /// [`DecodeError::Length`] unless 40 bytes; [`DecodeError::Malformed`] unless
+    /// `1 ≤ t ≤ n ≤ MAX_GUARDIANS`.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
+        const WHAT: &str = "ceremony parameters";
+        let mut r = crate::group::Reader::exact(bytes, WHAT, Self::BYTES, "40")?;
+        let id = r.array::<32>()?;
+        let t = r.u32()?;
+        let n = r.u32()?;
+        r.finish()?;
+        Self::new(id, t, n).map_err(|_| DecodeError::Malformed {
+            what: WHAT,
+            reason: "not 1 <= t <= n <= MAX_GUARDIANS",
+        })
+    }
+
     /// The context hash every ceremony message is bound to:
     /// `SHA-512("evote/ceremony/v1" ‖ id ‖ LE32(t) ‖ LE32(n))`.
     pub fn context_hash(&self) -> [u8; 64] {
@@ -247,6 +279,29 @@ pub enum Misbehaviour {
     },
 }
 
+impl Misbehaviour {
+    /// The encoding in a [`CeremonyOutcome`]: a code byte and the guardian or coefficient it
+    /// names (0 when none): 1 no commitment hash, 2 equivocation, 3 no reveal, 4 commitment
+    /// mismatch, 5 malformed reveal, 6 invalid proof of knowledge (coefficient `k`), 7 invalid
+    /// share-encryption-key proof, 8 missing share (recipient), 9 invalid share (recipient),
+    /// 10 false complaint (accused), 11 invalid complaint (accused).
+    pub fn code(&self) -> (u8, u32) {
+        match self {
+            Self::MissingCommitmentHash => (1, 0),
+            Self::Equivocation => (2, 0),
+            Self::MissingReveal => (3, 0),
+            Self::CommitmentMismatch => (4, 0),
+            Self::MalformedReveal => (5, 0),
+            Self::InvalidProofOfKnowledge { coefficient } => (6, *coefficient),
+            Self::InvalidEncryptionKeyProof => (7, 0),
+            Self::MissingShare { recipient } => (8, recipient.get()),
+            Self::InvalidShare { recipient } => (9, recipient.get()),
+            Self::FalseComplaint { accused } => (10, accused.get()),
+            Self::InvalidComplaint { accused } => (11, accused.get()),
+        }
+    }
+}
+
 impl fmt::Display for Misbehaviour {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -321,6 +376,8 @@ pub enum CeremonyError {
     InconsistentKeyShare,
     /// A package's bytes were refused.
     Decode(DecodeError),
+    /// An outcome's bytes are not what adjudication of the transcript finds.
+    OutcomeMismatch,
 }
 
 impl CeremonyError {
@@ -362,6 +419,9 @@ impl fmt::Display for CeremonyError {
                 f.write_str("the key share does not match the public commitments")
             }
             Self::Decode(e) => write!(f, "{e}"),
+            Self::OutcomeMismatch => {
+                f.write_str("the outcome is not the one adjudication of the transcript finds")
+            }
         }
     }
 }

@@ -38,11 +38,12 @@
 
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
+#[cfg(feature = "parallel")]
 use rayon::prelude::*;
 use sha2::{Digest, Sha512};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
-use super::context::ElectionContext;
+use super::context::{ElectionContext, VoterContext};
 use super::credentials::VoterCredential;
 use crate::ciphertext::{Ciphertext, Opening};
 use crate::errors::{DecodeError, ProofError};
@@ -54,8 +55,10 @@ use crate::proofs::{BatchVerifier, RangeProof, SchnorrProof, SelectionLimitProof
 pub const BALLOT_VERSION: u8 = 2;
 const KIND_BALLOT: u8 = 64;
 /// Bytes a cast ballot adds to its body: the cast signature.
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub(crate) const CAST_TAIL: usize = 64;
 /// Bytes a challenged ballot adds to its body: the seed and the challenge signature.
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub(crate) const CHALLENGE_TAIL: usize = 32 + 64;
 
 /// One contest of an encrypted ballot.
@@ -137,7 +140,7 @@ struct BallotSecret {
 impl core::fmt::Debug for PendingBallot {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PendingBallot")
-            .field("tracker", &crate::election::record::to_hex(&self.tracker()))
+            .field("tracker", &crate::text::to_hex(&self.tracker()))
             .field("seed", &"<redacted>")
             .finish_non_exhaustive()
     }
@@ -288,7 +291,7 @@ fn derive_nonce(
 }
 
 /// Checks a voter's selections against the manifest.
-fn check_selections(context: &ElectionContext, selections: &[Vec<u64>]) -> Result<(), BallotError> {
+fn check_selections(context: &VoterContext, selections: &[Vec<u64>]) -> Result<(), BallotError> {
     let contests = &context.manifest().contests;
     if selections.len() != contests.len() {
         return Err(BallotError::Shape {
@@ -329,7 +332,7 @@ impl PendingBallot {
     /// [`BallotError::InvalidSelection`] or [`BallotError::Shape`] for selections the manifest
     /// does not allow; nothing is encrypted then.
     pub fn encrypt<R: RngCore + CryptoRng>(
-        context: &ElectionContext,
+        context: &VoterContext,
         credential: &PublicKey,
         selections: &[Vec<u64>],
         rng: &mut R,
@@ -571,6 +574,7 @@ impl Body {
     /// another credential is another ballot. (A global id index let anyone holding a credential
     /// who saw a ballot in transit cast a ballot with the same id first and have the honest one
     /// refused.)
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn scoped_id(&self) -> [u8; 32] {
         let digest = Sha512::new()
             .chain_update(b"evote/ballot-id-scope/v1")
@@ -712,6 +716,7 @@ impl Body {
     }
 
     /// The first 16 bytes of every ciphertext's `alpha`: the keys of the replay indices.
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn alpha_keys(&self) -> Vec<[u8; 16]> {
         self.contests
             .iter()
@@ -757,7 +762,7 @@ impl Ballot {
     /// # Errors
     /// As [`PendingBallot::encrypt`].
     pub fn encrypt_and_cast<R: RngCore + CryptoRng>(
-        context: &ElectionContext,
+        context: &VoterContext,
         credential: &VoterCredential,
         selections: &[Vec<u64>],
         rng: &mut R,
@@ -780,11 +785,13 @@ impl Ballot {
         &self.body.contests
     }
 
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn body(&self) -> &Body {
         &self.body
     }
 
     /// Every option's ciphertext and range proof, contest after contest.
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn flattened(&self) -> (Vec<Ciphertext>, Vec<RangeProof>) {
         let cts = self
             .body
@@ -803,6 +810,7 @@ impl Ballot {
 
     /// The ballot id under its credential, as the board and the verifier keep it unique (see
     /// `docs/election.md`).
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn scoped_id(&self) -> [u8; 32] {
         self.body.scoped_id()
     }
@@ -861,7 +869,8 @@ impl Ballot {
 
     /// [`Ballot::verify_batch`] on all cores: the ballots are cut into batches of
     /// `chunk` (at least 1), each verified with one multiscalar multiplication under its own
-    /// weights (a ChaCha20 stream seeded from `rng`). The verdicts come back in order.
+    /// weights (a ChaCha20 stream seeded from `rng`). The verdicts come back in order. (On
+    /// one core, batch after batch, without the `parallel` feature.)
     pub fn verify_batch_parallel<R: RngCore + CryptoRng>(
         ballots: Vec<Ballot>,
         context: &ElectionContext,
@@ -876,12 +885,15 @@ impl Ballot {
             rng.fill_bytes(&mut seed);
             chunks.push((rest.by_ref().take(chunk).collect(), seed));
         }
-        chunks
-            .into_par_iter()
-            .flat_map_iter(|(ballots, seed)| {
-                Self::verify_batch(ballots, context, &mut ChaCha20Rng::from_seed(seed))
-            })
-            .collect()
+        let run = |(ballots, seed): (Vec<Ballot>, [u8; 32])| {
+            Self::verify_batch(ballots, context, &mut ChaCha20Rng::from_seed(seed))
+        };
+        #[cfg(feature = "parallel")]
+        return chunks.into_par_iter().flat_map_iter(run).collect();
+        // Without the `parallel` feature (a browser, an embedded client) the same batches run
+        // one after another: the verdicts are the same.
+        #[cfg(not(feature = "parallel"))]
+        return chunks.into_iter().flat_map(run).collect();
     }
 
     /// Checks many ballots with one multiscalar multiplication for all their proofs and
@@ -952,6 +964,7 @@ impl ChallengedBallot {
         &self.body.contests
     }
 
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn body(&self) -> &Body {
         &self.body
     }
@@ -1034,6 +1047,7 @@ impl VerifiedChallenge {
 
 /// The credential bytes of an encoded ballot, read without decoding the rest (for a pass over a
 /// board that only needs to know who cast what). `None` if the header is not a ballot's.
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub(crate) fn peek_credential(bytes: &[u8]) -> Option<[u8; 32]> {
     if bytes.first() != Some(&BALLOT_VERSION) || bytes.get(1) != Some(&KIND_BALLOT) {
         return None;
@@ -1052,6 +1066,7 @@ fn tracker_of_body(body: &[u8]) -> [u8; 64] {
 /// The tracker of an encoded cast ballot (`tail` = [`CAST_TAIL`]) or challenged ballot (`tail`
 /// = [`CHALLENGE_TAIL`]), from its bytes, whether or not they decode: the body is everything
 /// but the tail.
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
 pub(crate) fn tracker_of(bytes: &[u8], tail: usize) -> [u8; 64] {
     tracker_of_body(bytes.get(..bytes.len().saturating_sub(tail)).unwrap_or(&[]))
 }

@@ -23,6 +23,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use crate::proofs::MAX_RANGE_BRANCHES;
+use crate::text::to_hex as to_hex_lower;
 
 /// The version byte of the manifest encoding.
 pub const MANIFEST_VERSION: u8 = 2;
@@ -39,6 +40,14 @@ pub const MAX_BALLOT_BYTES: u64 = (64 << 20) - 9;
 
 /// The longest name (election id, title, contest id, option) in bytes.
 pub const MAX_NAME_BYTES: usize = 256;
+
+/// The longest canonical manifest encoding: [`MAX_CONTESTS`] contests of [`MAX_OPTIONS`]
+/// options, every name [`MAX_NAME_BYTES`] long (about 17 MB).
+pub const MAX_MANIFEST_BYTES: u64 = {
+    let name = 4 + MAX_NAME_BYTES as u64;
+    let contest = 2 * name + 4 + MAX_OPTIONS as u64 * name + 24;
+    1 + name + 32 + name + 1 + 4 + MAX_CONTESTS as u64 * contest
+};
 
 /// What happens when a credential casts a second ballot.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -160,6 +169,11 @@ pub enum ManifestError {
         /// The parser's message.
         message: String,
     },
+    /// The bytes are not a canonical manifest encoding.
+    Encoding {
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl core::fmt::Display for ManifestError {
@@ -209,6 +223,7 @@ impl core::fmt::Display for ManifestError {
                 "a ballot would be {bytes} bytes, more than the board's {MAX_BALLOT_BYTES}"
             ),
             Self::Json { message } => write!(f, "manifest JSON: {message}"),
+            Self::Encoding { reason } => write!(f, "manifest encoding: {reason}"),
         }
     }
 }
@@ -408,6 +423,114 @@ impl Manifest {
             out.extend_from_slice(&c.option_limit.to_le_bytes());
         }
         out
+    }
+
+    /// Decodes the canonical encoding ([`to_bytes`](Self::to_bytes)) and validates the result.
+    /// Only canonical bytes are accepted: the manifest decoded re-encodes to the same bytes
+    /// (so its hash is the hash of these bytes).
+    ///
+    /// # Errors
+    /// [`ManifestError::Encoding`] for truncated or trailing bytes, a wrong version, a revoting
+    /// byte other than 0 or 1, a count or name length beyond the limits (refused before
+    /// anything is allocated), text that is not UTF-8; any validation error.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ManifestError> {
+        struct Cursor<'a>(&'a [u8]);
+        impl<'a> Cursor<'a> {
+            fn take(&mut self, n: usize) -> Result<&'a [u8], ManifestError> {
+                if self.0.len() < n {
+                    return Err(ManifestError::Encoding {
+                        reason: "truncated",
+                    });
+                }
+                let (head, tail) = self.0.split_at(n);
+                self.0 = tail;
+                Ok(head)
+            }
+            fn u32(&mut self) -> Result<u32, ManifestError> {
+                let mut a = [0u8; 4];
+                a.copy_from_slice(self.take(4)?);
+                Ok(u32::from_le_bytes(a))
+            }
+            fn u64(&mut self) -> Result<u64, ManifestError> {
+                let mut a = [0u8; 8];
+                a.copy_from_slice(self.take(8)?);
+                Ok(u64::from_le_bytes(a))
+            }
+            fn count(&mut self, max: usize) -> Result<usize, ManifestError> {
+                let n = self.u32()? as usize;
+                if n > max {
+                    return Err(ManifestError::Encoding {
+                        reason: "a count beyond the manifest limits",
+                    });
+                }
+                Ok(n)
+            }
+            fn string(&mut self) -> Result<String, ManifestError> {
+                let n = self.count(MAX_NAME_BYTES)?;
+                let bytes = self.take(n)?;
+                String::from_utf8(bytes.to_vec()).map_err(|_| ManifestError::Encoding {
+                    reason: "a name that is not UTF-8",
+                })
+            }
+        }
+        let mut c = Cursor(bytes);
+        if c.take(1)? != [MANIFEST_VERSION] {
+            return Err(ManifestError::Encoding {
+                reason: "unsupported manifest version",
+            });
+        }
+        let election_id = c.string()?;
+        let nonce = to_hex_lower(c.take(32)?);
+        let title = c.string()?;
+        let revoting = match c.take(1)? {
+            [0] => RevotePolicy::LastCounts,
+            [1] => RevotePolicy::Refused,
+            _ => {
+                return Err(ManifestError::Encoding {
+                    reason: "a revoting byte other than 0 or 1",
+                })
+            }
+        };
+        let count = c.count(MAX_CONTESTS)?;
+        let mut contests = Vec::with_capacity(count);
+        for _ in 0..count {
+            let id = c.string()?;
+            let title = c.string()?;
+            let n = c.count(MAX_OPTIONS)?;
+            let mut options = Vec::with_capacity(n);
+            for _ in 0..n {
+                options.push(c.string()?);
+            }
+            contests.push(Contest {
+                id,
+                title,
+                options,
+                min_selections: c.u64()?,
+                max_selections: c.u64()?,
+                option_limit: c.u64()?,
+            });
+        }
+        if !c.0.is_empty() {
+            return Err(ManifestError::Encoding {
+                reason: "bytes after the last contest",
+            });
+        }
+        let manifest = Self {
+            election_id,
+            nonce,
+            title,
+            revoting,
+            contests,
+        };
+        manifest.validate()?;
+        // Every field above is read in its only encoding, so this holds by construction; it is
+        // checked because the manifest hash, and so every proof, rests on it.
+        if manifest.to_bytes() != bytes {
+            return Err(ManifestError::Encoding {
+                reason: "not the canonical encoding",
+            });
+        }
+        Ok(manifest)
     }
 
     /// A fresh nonce for a new election.

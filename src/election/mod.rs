@@ -3,13 +3,17 @@
 //! `docs/election.md` describes the protocol from voter to result.
 
 pub mod ballot;
+#[cfg(feature = "fs")]
 pub mod board;
+#[cfg(feature = "fs")]
 mod board_index;
 pub mod context;
 pub mod credentials;
+#[cfg(feature = "fs")]
 pub mod lookup;
 pub mod manifest;
 pub mod receipt;
+#[cfg(feature = "fs")]
 pub mod record;
 pub mod results;
 
@@ -17,11 +21,14 @@ pub use ballot::{
     Ballot, BallotError, BallotPart, ChallengedBallot, EncryptedContest, PendingBallot,
     VerifiedBallot, VerifiedChallenge,
 };
+#[cfg(feature = "fs")]
 pub use board::{verify_extension, BallotBoard, BoardError};
-pub use context::ElectionContext;
+pub use context::{ContextError, ElectionContext, VoterContext};
 pub use credentials::{CredentialError, CredentialList, VoterCredential};
+#[cfg(feature = "fs")]
 pub use lookup::{check_ballot, BallotCheck, BallotStatus, LookupError, Query};
 pub use manifest::{Contest, Manifest, ManifestError, RevotePolicy};
 pub use receipt::{BallotBoxKey, EntryKind, Receipt};
+#[cfg(feature = "fs")]
 pub use record::{write_record, Record, RecordError, RecordIndex, RecordParts};
 pub use results::{ContestResult, ElectionResults, OptionResult};

@@ -132,6 +132,7 @@ fn transcript(
 
 impl Receipt {
     /// Signs a receipt (the board does, after the entry is durable).
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
     pub(crate) fn sign<R: RngCore + CryptoRng>(
         key: &BallotBoxKey,
         election: &[u8; 64],

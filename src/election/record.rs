@@ -165,10 +165,7 @@ fn io(file: &str) -> impl FnOnce(std::io::Error) -> RecordError + '_ {
     }
 }
 
-/// Lowercase hex.
-pub fn to_hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
+pub use crate::text::to_hex;
 
 /// The longest `record.json` read: seven file hashes and two identifiers need a few KiB.
 pub const MAX_INDEX_BYTES: u64 = 1 << 20;

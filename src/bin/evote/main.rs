@@ -128,11 +128,30 @@ enum Command {
         /// Post it to the ballot box at this address (host:port) and keep its verified receipt
         #[arg(long)]
         post: Option<String>,
+        /// The election hash the voter trusts (128 hex digits, as published by the election
+        /// authority): then only the folder's `context.bin` is read, and only if it is that
+        /// election (without it, the context is rebuilt from the transcript and the credential
+        /// list)
+        #[arg(long)]
+        election_hash: Option<String>,
     },
     /// The ballot box: create a board, accept ballots with receipts, close it
     Board {
         #[command(subcommand)]
         command: party::BoardCommand,
+    },
+    /// Tally the closed board (every counted ballot verified again) and write the encrypted
+    /// tally the guardians decrypt
+    Tally {
+        /// The election folder
+        #[arg(long)]
+        election: PathBuf,
+        /// The closed board
+        #[arg(long)]
+        board: PathBuf,
+        /// Where the encrypted tally goes
+        #[arg(long)]
+        out: PathBuf,
     },
     /// Tally the closed board, combine the guardians' shares and write the election record
     Record {
@@ -189,6 +208,7 @@ fn main() -> ExitCode {
             challenge,
             out,
             post,
+            election_hash,
         } => party::vote(
             &election,
             &credential,
@@ -196,7 +216,13 @@ fn main() -> ExitCode {
             challenge,
             &out,
             post.as_deref(),
+            election_hash.as_deref(),
         ),
+        Command::Tally {
+            election,
+            board,
+            out,
+        } => party::tally_command(&election, &board, &out),
         Command::Board { command } => party::board(command),
         Command::Record {
             election,

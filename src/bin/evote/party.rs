@@ -10,12 +10,13 @@ use evote::ceremony::{adjudicate, Guardian, GuardianIndex, KdfParams};
 use evote::decryption::{combine, CandidateShare};
 use evote::election::board::tally;
 use evote::election::{
-    BallotBoard, BallotBoxKey, ElectionResults, Manifest, PendingBallot, RecordParts,
+    BallotBoard, BallotBoxKey, ElectionResults, Manifest, PendingBallot, RecordParts, VoterContext,
 };
 use evote::party::{
     self, ceremony_params, election_context, election_new, guardian_finish, guardian_step, hex,
     list, read_credential, unhex, write_atomically, Exchange, StateFile, StepOutcome,
 };
+use evote::tally::TallyCandidate;
 use evote::text::terminal_safe;
 use rand_core::OsRng;
 
@@ -149,6 +150,10 @@ pub enum GuardianCommand {
         /// Refuse a tally of fewer ballots (their secrecy)
         #[arg(long, default_value_t = evote::decryption::DEFAULT_MIN_BALLOTS)]
         min_ballots: u64,
+        /// The encrypted tally published by `evote tally`: decrypt only if it is exactly the
+        /// tally recomputed from the board
+        #[arg(long)]
+        tally: Option<PathBuf>,
     },
 }
 
@@ -203,6 +208,12 @@ pub enum BoardCommand {
         /// The environment variable that holds the admin token (needed to close)
         #[arg(long, default_value = "EVOTE_ADMIN_TOKEN")]
         admin_token_env: String,
+        /// The most connections open at once (one more is closed when accepted)
+        #[arg(long, default_value_t = evote::server::MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// Seconds a client has to send a request's headers
+        #[arg(long, default_value_t = evote::server::HEADER_TIMEOUT.as_secs())]
+        header_timeout: u64,
     },
     /// Close the board: no ballot is accepted afterwards; prints the head to publish. With
     /// --server, asks the running ballot box to close (with the admin token)
@@ -413,6 +424,7 @@ fn guardian_inner(command: GuardianCommand) -> Result<ExitCode, party::PartyErro
                 &mut OsRng,
             )?;
             let context = election_context(&election, &mut OsRng)?;
+            party::publish_context(&election, &context)?;
             println!(
                 "ceremony finished: qualified {}; election key {}; election hash {}",
                 list(outcome.qualified()),
@@ -427,11 +439,29 @@ fn guardian_inner(command: GuardianCommand) -> Result<ExitCode, party::PartyErro
             board,
             out,
             min_ballots,
+            tally: published,
         } => {
             let file = state.file()?;
             let mut g = file.load()?;
             let context = election_context(&election, &mut OsRng)?;
             let encrypted = tally(&board, &context, &mut OsRng)?;
+            if let Some(path) = published {
+                let bytes = std::fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+                let candidate = TallyCandidate::from_bytes(&bytes)
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+                if !candidate.matches(&encrypted) {
+                    return Err(format!(
+                        "{}: not the tally of this board (it claims {} ballots, board head {}; \
+                         the board gives {} ballots, head {}): nothing decrypted",
+                        path.display(),
+                        candidate.ballots(),
+                        hex(&candidate.board_head()[..16]),
+                        encrypted.ballots(),
+                        hex(&encrypted.board_head()[..16]),
+                    )
+                    .into());
+                }
+            }
             let head = *encrypted.board_head();
             let key = g
                 .key_share_mut()
@@ -466,9 +496,24 @@ pub fn vote(
     challenge: bool,
     out: &Path,
     post: Option<&str>,
+    election_hash: Option<&str>,
 ) -> ExitCode {
     let run = || -> Result<(), party::PartyError> {
-        let context = election_context(election, &mut OsRng)?;
+        let full;
+        let pinned;
+        let context: &VoterContext = match election_hash {
+            Some(text) => {
+                let trusted: [u8; 64] = unhex(text.trim())
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or("--election-hash: not 128 hex digits")?;
+                pinned = party::voter_context(election, &trusted)?;
+                &pinned
+            }
+            None => {
+                full = election_context(election, &mut OsRng)?;
+                &full
+            }
+        };
         let credential = read_credential(credential)?;
         let text = if Path::new(choices).exists() {
             std::fs::read_to_string(choices).map_err(|e| format!("{choices}: {e}"))?
@@ -479,7 +524,7 @@ pub fn vote(
             format!("--choices: a JSON list of lists of counts, one per contest: {e}")
         })?;
         let pending =
-            PendingBallot::encrypt(&context, credential.public(), &selections, &mut OsRng)?;
+            PendingBallot::encrypt(context, credential.public(), &selections, &mut OsRng)?;
         let tracker = hex(&pending.tracker());
         let bytes = if challenge {
             pending.challenge(&credential, &mut OsRng)?.to_bytes()
@@ -494,7 +539,7 @@ pub fn vote(
         );
         if let Some(address) = post {
             #[cfg(feature = "server")]
-            post_ballot(address, &context, &bytes, challenge, &tracker, out)?;
+            post_ballot(address, context, &bytes, challenge, &tracker, out)?;
             #[cfg(not(feature = "server"))]
             return Err(
                 format!("cannot post to {address}: built without the `server` feature").into(),
@@ -513,7 +558,7 @@ pub fn vote(
 /// with (signed by the box's key, for this ballot's tracker) and keeps it beside the ballot.
 fn post_ballot(
     address: &str,
-    context: &evote::election::ElectionContext,
+    context: &VoterContext,
     bytes: &[u8],
     challenge: bool,
     tracker: &str,
@@ -654,6 +699,8 @@ pub fn board(command: BoardCommand) -> ExitCode {
                 key,
                 listen,
                 admin_token_env,
+                max_connections,
+                header_timeout,
             } => {
                 let admin_token = std::env::var(&admin_token_env).map_err(|_| {
                     format!("set the admin token in the environment variable {admin_token_env}")
@@ -668,6 +715,8 @@ pub fn board(command: BoardCommand) -> ExitCode {
                         key: read_key(&key)?,
                         listen,
                         admin_token,
+                        max_connections: max_connections.max(1),
+                        header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
                     },
                     |addr| {
                         println!("listening on http://{addr}");
@@ -735,6 +784,28 @@ pub fn board(command: BoardCommand) -> ExitCode {
     };
     match run() {
         Ok(code) => code,
+        Err(e) => fail(e),
+    }
+}
+
+/// `evote tally`: the encrypted tally of the closed board, for the guardians.
+pub fn tally_command(election: &Path, board: &Path, out: &Path) -> ExitCode {
+    let run = || -> Result<(), party::PartyError> {
+        let context = election_context(election, &mut OsRng)?;
+        let encrypted = tally(board, &context, &mut OsRng)?;
+        write_atomically(out, &encrypted.to_bytes())?;
+        println!(
+            "tally of {} ballots over {} options (board head {}; digest {}) in {}",
+            encrypted.ballots(),
+            encrypted.sums().len(),
+            hex(&encrypted.board_head()[..16]),
+            hex(&encrypted.digest()[..16]),
+            out.display()
+        );
+        Ok(())
+    };
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
 }
