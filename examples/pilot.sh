@@ -48,7 +48,10 @@ for round in 2 3 4; do
     done
 done
 g 1 status --exchange "$X"
-for i in 1 2 3 4 5; do g $i finish --exchange "$X" --election "$E"; done
+for i in 1 2 3 4 5; do g $i finish --exchange "$X" --election "$E" | tee "$W/finish-$i.log"; done
+# The election hash, as the election authority publishes it (every guardian printed the same).
+HE=$(sed -n 's/.*election hash \([0-9a-f]*\).*/\1/p' "$W/finish-1.log")
+for i in 2 3 4 5; do grep -q "election hash $HE" "$W/finish-$i.log" || { echo "guardian $i found another election" >&2; exit 1; }; done
 
 echo "== ballot box (HTTP on 127.0.0.1)"
 "$EVOTE" board create --election "$E" --board "$W/board.bin" --key "$W/ballot-box.key"
@@ -66,12 +69,16 @@ choice() { # a valid choice for the demo manifest, varied by voter
     local k=$1
     echo "[[$((k % 2)),$((1 - k % 2))],[$([ $((k % 5)) = 0 ] && echo 1 || echo 0),0,$([ $((k % 5)) = 0 ] && echo 0 || echo 1),0,0],[1,0,0,0,0,0,0,$((k % 2))]]"
 }
+# A voter's device knows only the election hash and the ballot box's address: its first vote
+# downloads the voter context (context.bin) from the box and keeps it only if it hashes to H_E.
+D="$W/device"
 # Voter 1 audits its device first: a challenged ballot, opened on the board, never counted.
-"$EVOTE" vote --election "$E" --credential "$W/credentials/voter-000001.credential" \
+"$EVOTE" vote --election "$D" --election-hash "$HE" --credential "$W/credentials/voter-000001.credential" \
     --choices "$(choice 1)" --challenge --out "$W/ballots/challenge-1.ballot" --post "$ADDR"
+echo "the device holds $(wc -c < "$D/context.bin") bytes of election data (context.bin)"
 for k in $(seq 1 50); do
     c=$(printf "%06d" "$k")
-    "$EVOTE" vote --election "$E" --credential "$W/credentials/voter-$c.credential" \
+    "$EVOTE" vote --election "$D" --election-hash "$HE" --credential "$W/credentials/voter-$c.credential" \
         --choices "$(choice "$k")" --out "$W/ballots/voter-$c.ballot" --post "$ADDR" > "$W/ballots/voter-$c.log" &
     # A few voters at once.
     if [ $((k % 8)) = 0 ]; then wait $(jobs -p | grep -v "^$server$") 2>/dev/null || true; fi
@@ -104,8 +111,10 @@ kill $server; wait $server 2>/dev/null || true
 trap - EXIT
 
 echo "== decryption (guardian 2 absent)"
+"$EVOTE" tally --election "$E" --board "$W/board.bin" --out "$W/tally.bin"
 for i in 1 3 4 5; do
-    g $i decrypt --election "$E" --board "$W/board.bin" --out "$W/shares/guardian-$i.share"
+    # Each guardian recomputes the tally itself and decrypts only if the published one is it.
+    g $i decrypt --election "$E" --board "$W/board.bin" --tally "$W/tally.bin" --out "$W/shares/guardian-$i.share"
 done
 
 echo "== record and verification"

@@ -110,7 +110,8 @@ enum Command {
     },
     /// A voter's client: encrypt, prove and sign a ballot (or a challenged ballot) into a file
     Vote {
-        /// The election folder (after the ceremony)
+        /// The election folder (after the ceremony; with --election-hash, a folder for the
+        /// election's context.bin)
         #[arg(long)]
         election: PathBuf,
         /// The voter's credential file
@@ -130,8 +131,9 @@ enum Command {
         post: Option<String>,
         /// The election hash the voter trusts (128 hex digits, as published by the election
         /// authority): then only the folder's `context.bin` is read, and only if it is that
-        /// election (without it, the context is rebuilt from the transcript and the credential
-        /// list)
+        /// election; with --post and no `context.bin` yet, it is downloaded from the ballot box
+        /// (and kept only if it is that election). Without it, the context is rebuilt from the
+        /// folder's transcript and credential list
         #[arg(long)]
         election_hash: Option<String>,
     },

@@ -506,6 +506,12 @@ pub fn vote(
                 let trusted: [u8; 64] = unhex(text.trim())
                     .and_then(|b| b.try_into().ok())
                     .ok_or("--election-hash: not 128 hex digits")?;
+                #[cfg(feature = "server")]
+                if let Some(address) = post {
+                    if !election.join(party::files::CONTEXT).exists() {
+                        fetch_context(address, election, &trusted)?;
+                    }
+                }
                 pinned = party::voter_context(election, &trusted)?;
                 &pinned
             }
@@ -551,6 +557,34 @@ pub fn vote(
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(e),
     }
+}
+
+#[cfg(feature = "server")]
+/// Downloads the voter context from the ballot box at `address` into the folder `election`,
+/// keeping it only if it is the election `trusted` names (a ballot box cannot hand a voter
+/// another key or another manifest).
+fn fetch_context(
+    address: &str,
+    election: &Path,
+    trusted: &[u8; 64],
+) -> Result<(), party::PartyError> {
+    use evote::server::client::Connection;
+    let address = address.trim_start_matches("http://").trim_end_matches('/');
+    let mut c = Connection::open(address).map_err(|e| format!("{address}: {e}"))?;
+    let answer = c.request("GET", "/election/context.bin", &[], &[])?;
+    if answer.status != 200 {
+        return Err(format!(
+            "{address}: no election context ({}): {}",
+            answer.status,
+            terminal_safe(&String::from_utf8_lossy(&answer.body))
+        )
+        .into());
+    }
+    VoterContext::from_bytes(&answer.body, trusted)
+        .map_err(|e| format!("the context served by {address}: {e}"))?;
+    std::fs::create_dir_all(election).map_err(|e| format!("{}: {e}", election.display()))?;
+    write_atomically(&election.join(party::files::CONTEXT), &answer.body)?;
+    Ok(())
 }
 
 #[cfg(feature = "server")]
