@@ -74,8 +74,6 @@ fn small_election(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf
     let e = dir.join(format!("{name}-election"));
     let creds = dir.join(format!("{name}-credentials"));
     let x = dir.join(format!("{name}-exchange"));
-    let state = dir.join(format!("{name}-guardian.state"));
-    let env = [("PASS", "a long passphrase")];
     ok(&evote(
         &[
             "election",
@@ -89,19 +87,7 @@ fn small_election(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf, PathBuf
         ],
         &[],
     ));
-    let g = |args: &[&str]| {
-        let mut all = vec!["guardian"];
-        all.extend_from_slice(args);
-        all.extend_from_slice(&[
-            "--state",
-            s(&state),
-            "--passphrase-env",
-            "PASS",
-            "--kdf-memory-mib",
-            "8",
-        ]);
-        evote(&all, &env)
-    };
+    let g = |args: &[&str]| guardian(dir, name, args);
     ok(&g(&[
         "init",
         "--election",

@@ -342,55 +342,10 @@ fn guardian_inner(command: GuardianCommand) -> Result<ExitCode, party::PartyErro
                 params.threshold(),
                 g.stage().name()
             );
-            let report = |round: u32,
-                          present: Vec<GuardianIndex>,
-                          missing: &[GuardianIndex],
-                          refused: &[(PathBuf, String)]| {
-                println!(
-                    "  round {round}: from {} ; missing {}",
-                    if present.is_empty() {
-                        "nobody".into()
-                    } else {
-                        list(&present)
-                    },
-                    if missing.is_empty() {
-                        "none".into()
-                    } else {
-                        list(missing)
-                    }
-                );
-                for (path, why) in refused {
-                    println!("    refused {}: {}", path.display(), terminal_safe(why));
-                }
-            };
-            let r = ex.hashes(&params);
-            report(
-                1,
-                r.packages.keys().copied().collect(),
-                &r.missing,
-                &r.refused,
-            );
-            let r = ex.reveals(&params);
-            report(
-                2,
-                r.packages.keys().copied().collect(),
-                &r.missing,
-                &r.refused,
-            );
-            let r = ex.shares(&params);
-            report(
-                3,
-                r.packages.keys().copied().collect(),
-                &r.missing,
-                &r.refused,
-            );
-            let r = ex.complaints(&params);
-            report(
-                4,
-                r.packages.keys().copied().collect(),
-                &r.missing,
-                &r.refused,
-            );
+            report_round(1, &ex.hashes(&params));
+            report_round(2, &ex.reveals(&params));
+            report_round(3, &ex.shares(&params));
+            report_round(4, &ex.complaints(&params));
             match adjudicate(&ex.transcript(&params), &mut OsRng) {
                 Ok(outcome) => println!(
                     "  adjudication so far: qualified {}; disqualified {}",
@@ -485,6 +440,27 @@ fn guardian_inner(command: GuardianCommand) -> Result<ExitCode, party::PartyErro
             );
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// One line of `guardian status` per round: who has published, who is missing, and the files
+/// refused.
+fn report_round<T>(round: u32, r: &party::Round<T>) {
+    let present: Vec<GuardianIndex> = r.packages.keys().copied().collect();
+    let names = |g: &[GuardianIndex], none: &str| {
+        if g.is_empty() {
+            none.to_string()
+        } else {
+            list(g)
+        }
+    };
+    println!(
+        "  round {round}: from {} ; missing {}",
+        names(&present, "nobody"),
+        names(&r.missing, "none")
+    );
+    for (path, why) in &r.refused {
+        println!("    refused {}: {}", path.display(), terminal_safe(why));
     }
 }
 
