@@ -242,7 +242,7 @@ impl TallyCandidate {
     /// # Errors
     /// [`DecodeError`] naming the field: a wrong version or kind, more options than a manifest
     /// can hold, a length other than `174 + 72·options`, a bound of 0 or above
-    /// [`MAX_RANGE_BRANCHES`](crate::proofs::MAX_RANGE_BRANCHES)` − 1`, a count bound
+    /// `MAX_RANGE_BRANCHES − 1`, a count bound
     /// `ballots·R_k` beyond 2^64, a non-canonical point.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, DecodeError> {
         const WHAT: &str = "encrypted tally";
