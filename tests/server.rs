@@ -384,12 +384,15 @@ fn slow_clients_and_too_many_connections_cannot_hold_the_ballot_box() {
         &k,
         &["--header-timeout", "1", "--max-connections", "2"],
     );
-    // Two connections that send a request line and then trickle header bytes.
+    // Two connections: one sends a request line and then trickles header bytes, the other
+    // sends nothing at all (an idle connection holds a slot as well).
     let mut slow: Vec<TcpStream> = (0..2)
-        .map(|_| {
+        .map(|i| {
             let mut s = TcpStream::connect(&addr).unwrap();
-            s.write_all(b"POST /ballots HTTP/1.1\r\nHost: x\r\n")
-                .unwrap();
+            if i == 0 {
+                s.write_all(b"POST /ballots HTTP/1.1\r\nHost: x\r\n")
+                    .unwrap();
+            }
             s
         })
         .collect();
