@@ -61,6 +61,8 @@ fn server() -> &'static str {
             key,
             listen: "127.0.0.1:0".parse().unwrap(),
             admin_token: "fuzzing admin token".into(),
+            max_connections: evote::server::MAX_CONNECTIONS,
+            header_timeout: evote::server::HEADER_TIMEOUT,
         };
         std::thread::spawn(move || serve(config, move |a| tx.send(a).unwrap()).unwrap());
         rx.recv().unwrap().to_string()
