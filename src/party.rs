@@ -197,21 +197,20 @@ pub fn publish_context(election: &Path, context: &ElectionContext) -> Result<(),
         (files::CONTEXT, context.voter().to_bytes()),
         (files::OUTCOME, context.outcome().to_bytes()),
     ] {
-        let path = election.join(name);
-        match std::fs::read(&path) {
-            Ok(existing) if existing == bytes => {}
-            Ok(_) => {
-                return Err(format!(
-                    "{}: another election's file is already there",
-                    path.display()
-                )
-                .into())
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomically(&path, &bytes)?,
-            Err(e) => return Err(format!("{}: {e}", path.display()).into()),
-        }
+        publish_once(&election.join(name), &bytes, "another election's file")?;
     }
     Ok(())
+}
+
+/// Writes a public file of the election folder once: writing the same bytes again is a no-op,
+/// other bytes already there are refused (`what` names them in the error).
+fn publish_once(path: &Path, bytes: &[u8], what: &str) -> Result<(), PartyError> {
+    match std::fs::read(path) {
+        Ok(existing) if existing == bytes => Ok(()),
+        Ok(_) => Err(format!("{}: {what} is already published there", path.display()).into()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => write_atomically(path, bytes),
+        Err(e) => Err(format!("{}: {e}", path.display()).into()),
+    }
 }
 
 /// The voter context of an election folder (`context.bin`), accepted only for the election
@@ -618,19 +617,11 @@ pub fn guardian_finish<R: RngCore + CryptoRng>(
     let transcript = exchange.transcript(&params);
     let outcome = g.finish(&transcript, rng)?;
     state.save(&g, rng)?;
-    let bytes = transcript.to_bytes();
-    let path = election.join(files::CEREMONY);
-    match std::fs::read(&path) {
-        Ok(existing) if existing == bytes => {}
-        Ok(_) => {
-            return Err(format!(
-                "{}: another transcript is already published there",
-                path.display()
-            )
-            .into())
-        }
-        Err(_) => write_atomically(&path, &bytes)?,
-    }
+    publish_once(
+        &election.join(files::CEREMONY),
+        &transcript.to_bytes(),
+        "another transcript",
+    )?;
     Ok(outcome)
 }
 
