@@ -73,7 +73,12 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), PartyError> {
     written.map_err(|e| format!("{}: {e}", path.display()).into())
 }
 
-fn read(path: &Path, max: u64) -> Result<Vec<u8>, PartyError> {
+/// Reads a file that others wrote, at most `max` bytes (a longer one is refused before it is
+/// read in full).
+///
+/// # Errors
+/// I/O errors, or a file longer than `max`, naming the file.
+pub fn read(path: &Path, max: u64) -> Result<Vec<u8>, PartyError> {
     let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
     let mut bytes = Vec::new();
     file.take(max + 1)
