@@ -80,6 +80,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         admin_token: "load test admin token".into(),
         max_connections: evote::server::MAX_CONNECTIONS,
         header_timeout: evote::server::HEADER_TIMEOUT,
+        booth_module: None,
     };
     std::thread::spawn(move || {
         if let Err(e) = serve(config, move |addr| {

@@ -644,18 +644,9 @@ pub fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Decodes hex (either case); `None` for anything else.
+/// Decodes hex (either case); `None` for anything else ([`crate::text::from_hex`]).
 pub fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| {
-            text.get(i..i + 2)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
-        })
-        .collect()
+    crate::text::from_hex(text)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 //! | `GET /election` | `{election_id, election_hash, election_key, ballot_box_key, ballot_bytes}` |
 //! | `GET /election/{context.bin, manifest.json, ceremony.bin, credentials.bin, outcome.bin}` | the election's public files: `context.bin` is all a voter's client needs (checked against the election hash it trusts) |
 //! | `POST /admin/close` with `Authorization: Bearer TOKEN` | 200 `{head, entries}`; 401 without the token |
+//! | `GET /` and `GET /booth/{booth.js, evote.js, strings.js, booth.css, evote_web.wasm}` | the voter's booth (docs/booth.md): the page, compiled into the server, and the WebAssembly module given by [`ServerConfig::booth_module`] (404 without one) |
 //!
 //! Limits: a request body is at most one ballot (the manifest fixes its length); at most
 //! [`MAX_CONNECTIONS`] connections are open at once (one more is closed on accept); a client
@@ -63,6 +64,43 @@ pub const MAX_CONNECTIONS: usize = 1024;
 pub const HEADER_TIMEOUT: Duration = Duration::from_secs(10);
 /// The most board bytes one `GET /board` returns.
 pub const MAX_BOARD_CHUNK: u64 = 16 << 20;
+/// The largest booth module the server loads.
+pub const MAX_BOOTH_MODULE: u64 = 16 << 20;
+
+/// The booth page's files, compiled in: the page and the server cannot drift apart.
+const BOOTH_FILES: [(&str, &str, &str); 5] = [
+    (
+        "index.html",
+        "text/html; charset=utf-8",
+        include_str!("../web/booth/index.html"),
+    ),
+    (
+        "booth.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/booth/booth.js"),
+    ),
+    (
+        "evote.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/booth/evote.js"),
+    ),
+    (
+        "strings.js",
+        "text/javascript; charset=utf-8",
+        include_str!("../web/booth/strings.js"),
+    ),
+    (
+        "booth.css",
+        "text/css; charset=utf-8",
+        include_str!("../web/booth/booth.css"),
+    ),
+];
+
+/// The booth's Content-Security-Policy: its own scripts, styles and module only (no inline
+/// script, no other origin), WebAssembly compilation allowed, never framed.
+pub const BOOTH_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-eval'; \
+    style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'none'; \
+    base-uri 'none'; frame-ancestors 'none'";
 
 /// What the server needs.
 pub struct ServerConfig {
@@ -80,6 +118,10 @@ pub struct ServerConfig {
     pub max_connections: usize,
     /// How long a client has to send a request's headers ([`HEADER_TIMEOUT`] by default).
     pub header_timeout: Duration,
+    /// The booth's WebAssembly module (`web/build.sh` builds it), served at
+    /// `/booth/evote_web.wasm`; read once at start, at most [`MAX_BOOTH_MODULE`] bytes. Without
+    /// one the page still loads and says that no module is installed.
+    pub booth_module: Option<PathBuf>,
 }
 
 /// A refusal or failure, as the writer reports it.
@@ -195,6 +237,7 @@ struct App {
     ballot_box: [u8; 32],
     admin_token: Arc<String>,
     in_flight: Arc<Semaphore>,
+    booth_module: Option<Bytes>,
 }
 
 #[derive(Serialize)]
@@ -506,11 +549,60 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/election", get(get_election))
         .route("/election/{name}", get(get_election_file))
         .route("/admin/close", post(post_close))
+        .route("/", get(get_booth_page))
+        .route("/booth/{file}", get(get_booth_file))
         .layer(DefaultBodyLimit::max(max_body))
         // Bounds each request, its body included (a client that sends its headers and then
         // trickles the body), so no request holds a connection slot forever.
         .layer(axum::middleware::from_fn(request_deadline))
         .with_state(app)
+}
+
+/// A booth file with the headers a voting page needs: its type, the CSP, no sniffing, no
+/// referrer, and no caching (a page from an earlier election must not linger).
+fn booth_response(content_type: &'static str, body: Bytes) -> Response {
+    let mut headers = HeaderMap::new();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(BOOTH_CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    (headers, body).into_response()
+}
+
+async fn get_booth_page() -> Response {
+    booth_file("index.html", None)
+}
+
+async fn get_booth_file(State(app): State<App>, UrlPath(file): UrlPath<String>) -> Response {
+    booth_file(&file, app.booth_module.clone())
+}
+
+fn booth_file(name: &str, module: Option<Bytes>) -> Response {
+    if name == "evote_web.wasm" {
+        return match module {
+            Some(bytes) => booth_response("application/wasm", bytes),
+            None => error(
+                StatusCode::NOT_FOUND,
+                "this ballot box serves no booth module (evote board serve --booth-module)",
+            ),
+        };
+    }
+    match BOOTH_FILES.iter().find(|(n, _, _)| *n == name) {
+        Some((_, content_type, text)) => {
+            booth_response(content_type, Bytes::from_static(text.as_bytes()))
+        }
+        None => error(StatusCode::NOT_FOUND, "no such booth file"),
+    }
 }
 
 /// 408 for a request not answered within [`REQUEST_TIMEOUT`].
@@ -538,6 +630,16 @@ pub fn serve(
     ready: impl FnOnce(SocketAddr),
 ) -> Result<(), party::PartyError> {
     let context = Arc::new(party::election_context(&config.election, &mut OsRng)?);
+    let booth_module = match &config.booth_module {
+        Some(path) => {
+            let bytes = party::read(path, MAX_BOOTH_MODULE)?;
+            if bytes.get(..4) != Some(b"\0asm".as_slice()) {
+                return Err(format!("{}: not a WebAssembly module", path.display()).into());
+            }
+            Some(Bytes::from(bytes))
+        }
+        None => None,
+    };
     let board = BallotBoard::open(&config.board, &context, config.key)
         .map_err(|e| format!("{}: {e}", config.board.display()))?;
     let ballot_box = board.ballot_box().to_bytes();
@@ -557,6 +659,7 @@ pub fn serve(
         ballot_box,
         admin_token: Arc::new(config.admin_token),
         in_flight: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        booth_module,
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -62,6 +62,23 @@ pub fn to_hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Decodes hex digits (either case) two per byte; `None` for anything else, a sign or a space
+/// included (`u8::from_str_radix` alone would take `"+f"`).
+pub fn from_hex(text: &str) -> Option<Vec<u8>> {
+    let digit = |c: u8| (c as char).to_digit(16);
+    let bytes = text.as_bytes();
+    if !bytes.len().is_multiple_of(2) {
+        return None;
+    }
+    bytes
+        .chunks_exact(2)
+        .map(|pair| match pair {
+            [hi, lo] => Some((digit(*hi)? * 16 + digit(*lo)?) as u8),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Why a name a voter reads is refused, if it is: not in normalization form C (the same text
 /// in two encodings), or holding a control, bidirectional or invisible character (named by its
 /// code point).
@@ -121,6 +138,17 @@ pub fn is_identifier(id: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hex_decodes_only_hex_digits() {
+        assert_eq!(from_hex("00ff7A"), Some(vec![0, 255, 0x7a]));
+        assert_eq!(from_hex(""), Some(vec![]));
+        for bad in ["+f", "0", "0g", " 0f", "-1", "f\u{0}", "\u{e9}a"] {
+            assert_eq!(from_hex(bad), None, "{bad:?}");
+        }
+        let bytes: Vec<u8> = (0..=255).collect();
+        assert_eq!(from_hex(&to_hex(&bytes)), Some(bytes));
+    }
 
     #[test]
     fn names_that_look_alike_or_hide_characters_are_found() {

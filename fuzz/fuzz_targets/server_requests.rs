@@ -63,6 +63,7 @@ fn server() -> &'static str {
             admin_token: "fuzzing admin token".into(),
             max_connections: evote::server::MAX_CONNECTIONS,
             header_timeout: evote::server::HEADER_TIMEOUT,
+            booth_module: None,
         };
         std::thread::spawn(move || serve(config, move |a| tx.send(a).unwrap()).unwrap());
         rx.recv().unwrap().to_string()

@@ -322,6 +322,17 @@ fn check_selections(context: &VoterContext, selections: &[Vec<u64>]) -> Result<(
 }
 
 impl PendingBallot {
+    /// Checks a voter's selections (`selections[c][o]`) against the manifest's rules — the
+    /// check [`PendingBallot::encrypt`] runs first — so a booth can refuse an invalid choice
+    /// before it encrypts anything.
+    ///
+    /// # Errors
+    /// [`BallotError::InvalidSelection`] naming the contest and the rule, or
+    /// [`BallotError::Shape`] for selections not of the manifest's shape.
+    pub fn check(context: &VoterContext, selections: &[Vec<u64>]) -> Result<(), BallotError> {
+        check_selections(context, selections)
+    }
+
     /// Encrypts a voter's selections (`selections[c][o]` for contest `c`, option `o`) for the
     /// credential `credential` and proves every option's range and every contest's limits.
     /// Nothing is signed yet: show the voter [`PendingBallot::tracker`], then cast or challenge.
@@ -688,7 +699,7 @@ impl Body {
     /// time: only for a seed that is public).
     fn vartime_open(
         &self,
-        context: &ElectionContext,
+        context: &VoterContext,
         seed: &[u8; 32],
     ) -> Result<Vec<Vec<u64>>, BallotError> {
         let manifest = context.manifest();
@@ -972,6 +983,21 @@ impl ChallengedBallot {
     /// The tracker the voter saw before choosing to challenge.
     pub fn tracker(&self) -> [u8; 64] {
         self.body.tracker()
+    }
+
+    /// What the device encrypted, `selections[c][o]`, recomputed from the revealed seed with
+    /// the voter's side of the election alone (a browser booth, a second device): every nonce
+    /// is derived again and each ciphertext must open to a value in `0..=R`. Variable time (the
+    /// seed is public once revealed).
+    ///
+    /// This opens; it does not check the proofs, the signature or the credential list: that is
+    /// [`ChallengedBallot::verify`], which the ballot box and the verifier run.
+    ///
+    /// # Errors
+    /// [`BallotError::Shape`] for a ballot not of this manifest's shape;
+    /// [`BallotError::RevealMismatch`] for a ciphertext the seed does not open.
+    pub fn vartime_open(&self, context: &VoterContext) -> Result<Vec<Vec<u64>>, BallotError> {
+        self.body.vartime_open(context, &self.seed)
     }
 
     /// The canonical encoding: `body ‖ seed ‖ σ'` (see the module's Layout).

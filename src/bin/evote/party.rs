@@ -214,6 +214,10 @@ pub enum BoardCommand {
         /// Seconds a client has to send a request's headers
         #[arg(long, default_value_t = evote::server::HEADER_TIMEOUT.as_secs())]
         header_timeout: u64,
+        /// The booth's WebAssembly module (built by web/build.sh), served with the voting
+        /// page at / (docs/booth.md)
+        #[arg(long)]
+        booth_module: Option<PathBuf>,
     },
     /// Close the board: no ballot is accepted afterwards; prints the head to publish. With
     /// --server, asks the running ballot box to close (with the admin token)
@@ -712,6 +716,7 @@ pub fn board(command: BoardCommand) -> ExitCode {
                 admin_token_env,
                 max_connections,
                 header_timeout,
+                booth_module,
             } => {
                 let admin_token = std::env::var(&admin_token_env).map_err(|_| {
                     format!("set the admin token in the environment variable {admin_token_env}")
@@ -728,6 +733,7 @@ pub fn board(command: BoardCommand) -> ExitCode {
                         admin_token,
                         max_connections: max_connections.max(1),
                         header_timeout: std::time::Duration::from_secs(header_timeout.max(1)),
+                        booth_module,
                     },
                     |addr| {
                         println!("listening on http://{addr}");
