@@ -550,6 +550,8 @@ fn router(app: App, max_body: usize) -> Router {
         .route("/election/{name}", get(get_election_file))
         .route("/admin/close", post(post_close))
         .route("/", get(get_booth_page))
+        // Browsers ask for an icon; the booth has none (an empty answer, not a 404).
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route("/booth/{file}", get(get_booth_file))
         .layer(DefaultBodyLimit::max(max_body))
         // Bounds each request, its body included (a client that sends its headers and then
