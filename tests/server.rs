@@ -418,3 +418,67 @@ fn slow_clients_and_too_many_connections_cannot_hold_the_ballot_box() {
     server.kill().unwrap();
     server.wait().unwrap();
 }
+
+#[test]
+fn the_booth_page_is_served_with_its_module_and_nothing_else() {
+    let (dir, e, _c, b, k) = election("booth", "1");
+    // Without a module the page loads and the module is a clear 404.
+    let (mut server, addr) = serve(&e, &b, &k);
+    let mut conn = Connection::open(&addr).unwrap();
+    let page = conn.request("GET", "/", &[], &[]).unwrap();
+    assert_eq!(page.status, 200);
+    assert!(String::from_utf8_lossy(&page.body).contains("/booth/booth.js"));
+    for file in ["booth.js", "evote.js", "strings.js", "booth.css"] {
+        assert_eq!(
+            conn.request("GET", &format!("/booth/{file}"), &[], &[])
+                .unwrap()
+                .status,
+            200
+        );
+    }
+    for missing in [
+        "/booth/evote_web.wasm",
+        "/booth/../Cargo.toml",
+        "/booth/index.htm",
+    ] {
+        assert_eq!(
+            conn.request("GET", missing, &[], &[]).unwrap().status,
+            404,
+            "{missing}"
+        );
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    // A file that is not a WebAssembly module is refused at start.
+    let not_wasm = dir.join("not.wasm");
+    std::fs::write(&not_wasm, b"<html>").unwrap();
+    let refused = Command::new(env!("CARGO_BIN_EXE_evote"))
+        .args([
+            "board",
+            "serve",
+            "--election",
+            s(&e),
+            "--board",
+            s(&b),
+            "--key",
+            s(&k),
+        ])
+        .args(["--listen", "127.0.0.1:0", "--booth-module", s(&not_wasm)])
+        .env("EVOTE_ADMIN_TOKEN", TOKEN)
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("not a WebAssembly module"));
+    // With one, it is served as the module.
+    let module = dir.join("booth.wasm");
+    std::fs::write(&module, b"\0asm\x01\0\0\0").unwrap();
+    let (_server, addr) = serve_with(&e, &b, &k, &["--booth-module", s(&module)]);
+    let mut conn = Connection::open(&addr).unwrap();
+    let served = conn
+        .request("GET", "/booth/evote_web.wasm", &[], &[])
+        .unwrap();
+    assert_eq!(
+        (served.status, served.body.as_slice()),
+        (200, b"\0asm\x01\0\0\0".as_slice())
+    );
+}
