@@ -211,6 +211,15 @@ async function post(path, hexBytes) {
   return body;
 }
 
+// The module checks the box's signed receipt for this ballot before the page trusts it.
+function checkedReceipt(answer, tracker) {
+  try {
+    return booth.checkReceipt(answer.receipt, ballotBox.ballot_box_key, tracker);
+  } catch (e) {
+    throw new BoothError(t("receipt_bad", { reason: e.message }));
+  }
+}
+
 function busy(on) {
   for (const id of ["cast", "challenge"]) $(id).disabled = on;
   setStatus(on ? t("sending") : "");
@@ -222,12 +231,7 @@ async function cast() {
   try {
     const { ballot, tracker } = booth.cast();
     const answer = await post("/ballots", ballot);
-    let checked;
-    try {
-      checked = booth.checkReceipt(answer.receipt, ballotBox.ballot_box_key, tracker);
-    } catch (e) {
-      throw new BoothError(t("receipt_bad", { reason: e.message }));
-    }
+    const checked = checkedReceipt(answer, tracker);
     $("cast-done").textContent = t("cast_done", { entry: checked.entry });
     $("cast-done").dataset.entry = String(checked.entry);
     $("cast-tracker").textContent = grouped(tracker);
@@ -284,11 +288,7 @@ async function challenge() {
     const opened = booth.challenge();
     describe(opened.selections);
     const answer = await post("/challenges", opened.ballot);
-    try {
-      booth.checkReceipt(answer.receipt, ballotBox.ballot_box_key, opened.tracker);
-    } catch (e) {
-      throw new BoothError(t("receipt_bad", { reason: e.message }));
-    }
+    checkedReceipt(answer, opened.tracker);
     // The ballot box opened the challenge itself: another program than this page.
     const same = JSON.stringify(answer.selections) === JSON.stringify(opened.selections);
     $("challenged-verdict").textContent = t(same ? "challenged_same" : "challenged_differs");

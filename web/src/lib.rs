@@ -28,7 +28,7 @@
 )]
 
 use evote::election::{
-    ChallengedBallot, PendingBallot, Receipt, RevotePolicy, VoterContext, VoterCredential,
+    ChallengedBallot, Contest, PendingBallot, Receipt, RevotePolicy, VoterContext, VoterCredential,
 };
 use evote::text::{from_hex, to_hex};
 use evote::PublicKey;
@@ -81,23 +81,6 @@ fn hex_array<const N: usize>(text: &str, what: &str) -> Result<[u8; N], BoothErr
         .ok_or_else(|| BoothError(format!("{what}: not {} hex digits", 2 * N)))
 }
 
-/// One contest as the page shows it, with its rules.
-#[derive(Clone, Debug, Serialize, PartialEq, Eq)]
-pub struct ContestView {
-    /// The contest's identifier.
-    pub id: String,
-    /// Its title.
-    pub title: String,
-    /// Its options, in ballot order.
-    pub options: Vec<String>,
-    /// The least total the voter gives.
-    pub min_selections: u64,
-    /// The most total the voter gives.
-    pub max_selections: u64,
-    /// The most the voter gives one option.
-    pub option_limit: u64,
-}
-
 /// The election as the page shows it.
 #[derive(Clone, Debug, Serialize, PartialEq, Eq)]
 pub struct ElectionView {
@@ -109,8 +92,8 @@ pub struct ElectionView {
     pub election_hash: String,
     /// Whether a later ballot replaces an earlier one (`last-counts`) or is refused.
     pub revoting: RevotePolicy,
-    /// The contests, in ballot order.
-    pub contests: Vec<ContestView>,
+    /// The contests with their rules, in ballot order (the manifest's own).
+    pub contests: Vec<Contest>,
     /// The bytes of a cast ballot of this election.
     pub ballot_bytes: u64,
 }
@@ -199,18 +182,7 @@ impl Booth {
             title: manifest.title.clone(),
             election_hash: to_hex(self.context.hash()),
             revoting: manifest.revoting,
-            contests: manifest
-                .contests
-                .iter()
-                .map(|c| ContestView {
-                    id: c.id.clone(),
-                    title: c.title.clone(),
-                    options: c.options.clone(),
-                    min_selections: c.min_selections,
-                    max_selections: c.max_selections,
-                    option_limit: c.option_limit,
-                })
-                .collect(),
+            contests: manifest.contests.clone(),
             ballot_bytes: manifest.ballot_len(),
         }
     }
