@@ -53,6 +53,9 @@ pub struct DemoOutcome {
     pub ballots_cast: u64,
     /// Challenged ballots (never cast).
     pub challenged: usize,
+    /// Second ballots the board refused because the manifest refuses revoting (each was
+    /// offered, refused with `RevoteRefused`, and the voter's first ballot counts).
+    pub revotes_refused: u64,
     /// The guardians that decrypted.
     pub decrypted_by: Vec<u32>,
     /// Named phases and their wall time.
@@ -175,7 +178,8 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     let context = &election.context;
     let credentials = &election.voters;
 
-    // Voters: everyone once, about 5 % again (the last ballot counts), about 1 % challenge
+    // Voters: everyone once, about 5 % again (under `last-counts` the last ballot counts; under
+    // `refused` the board refuses the second and the first counts), about 1 % challenge
     // their device first. Streamed: a slice of voters is encrypted in parallel (each worker
     // with its own seeded RNG), accepted by the board and dropped before the next, so memory
     // holds one slice of ballots whatever the number of voters.
@@ -197,6 +201,8 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     let mut expected_counts = vec![0u64; context.manifest().option_count()];
     let mut position = 0usize;
     let mut challenged = 0;
+    let mut revotes_refused = 0u64;
+    let refused = context.manifest().revoting == crate::election::RevotePolicy::Refused;
     let (mut encrypting, mut accepting) = (Duration::ZERO, Duration::ZERO);
     // (voter, selections, cast ballot, challenged ballot made first if any)
     type Cast = (usize, Vec<Vec<u64>>, Vec<u8>, Option<Vec<u8>>);
@@ -260,8 +266,26 @@ pub fn run_demo<R: RngCore + CryptoRng>(
                 .into_iter()
                 .zip(chunk)
             {
-                result?;
-                if position >= options.voters || revoters.binary_search(v).is_err() {
+                // A revote under `refused` must be refused, and nothing else may be.
+                let revote = position >= options.voters;
+                match result {
+                    Err(crate::election::BoardError::RevoteRefused { .. }) if refused && revote => {
+                        revotes_refused += 1;
+                        position += 1;
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                    Ok(_) if refused && revote => {
+                        return Err("the board accepted a revote the manifest refuses".into())
+                    }
+                    Ok(_) => {}
+                }
+                let counts = if refused {
+                    !revote
+                } else {
+                    revote || revoters.binary_search(v).is_err()
+                };
+                if counts {
                     for (slot, x) in expected_counts.iter_mut().zip(choice.iter().flatten()) {
                         *slot += x;
                     }
@@ -305,6 +329,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
         expected_counts,
         ballots_cast: order.len() as u64,
         challenged,
+        revotes_refused,
         decrypted_by: decrypted.combined,
         timings,
     })

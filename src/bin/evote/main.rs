@@ -18,7 +18,9 @@ use evote::demo::{check_options, default_out, demo_manifest, run_demo, DemoOptio
 use evote::election::board::Entry;
 use evote::election::receipt::RECEIPT_BYTES;
 use evote::election::record::{files, to_hex, Record};
-use evote::election::{check_ballot, verify_extension, BallotStatus, Manifest, Query, Receipt};
+use evote::election::{
+    check_ballot, verify_extension, BallotStatus, Manifest, Query, Receipt, RevotePolicy,
+};
 use evote::text::terminal_safe;
 use evote::verify::{verify_record, verify_record_with};
 use rand_core::OsRng;
@@ -53,6 +55,11 @@ enum Command {
         /// A manifest file (JSON); default: a referendum, a 1-of-5 and a 2-of-8 contest
         #[arg(long)]
         manifest: Option<PathBuf>,
+        /// Override the manifest's revoting policy: `last-counts` (about 5 % of voters cast
+        /// again and their last ballot counts) or `refused` (their second ballot is offered and
+        /// refused by the board)
+        #[arg(long, value_parser = parse_revoting)]
+        revoting: Option<RevotePolicy>,
         /// Output directory for the record
         #[arg(long, default_value_os_t = default_out())]
         out: PathBuf,
@@ -186,9 +193,12 @@ fn main() -> ExitCode {
             threshold,
             absent,
             manifest,
+            revoting,
             out,
             force,
-        } => demo(voters, guardians, threshold, absent, manifest, out, force),
+        } => demo(
+            voters, guardians, threshold, absent, manifest, revoting, out, force,
+        ),
         Command::Verify {
             record,
             json,
@@ -235,16 +245,26 @@ fn main() -> ExitCode {
     }
 }
 
+fn parse_revoting(s: &str) -> Result<RevotePolicy, String> {
+    match s {
+        "last-counts" => Ok(RevotePolicy::LastCounts),
+        "refused" => Ok(RevotePolicy::Refused),
+        _ => Err("expected last-counts or refused".into()),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn demo(
     voters: usize,
     guardians: u32,
     threshold: u32,
     absent: u32,
     manifest: Option<PathBuf>,
+    revoting: Option<RevotePolicy>,
     out: PathBuf,
     force: bool,
 ) -> ExitCode {
-    let manifest = match manifest {
+    let mut manifest = match manifest {
         None => demo_manifest(),
         Some(path) => match std::fs::read_to_string(&path)
             .map_err(|e| e.to_string())
@@ -254,6 +274,9 @@ fn demo(
             Err(e) => return unusable(format!("{}: {e}", path.display())),
         },
     };
+    if let Some(policy) = revoting {
+        manifest.revoting = policy;
+    }
     let options = DemoOptions {
         voters,
         guardians,
@@ -288,9 +311,10 @@ fn demo(
     );
     println!("  {:<52} {:>10.2?}", "total", start.elapsed());
     println!(
-        "{} ballots cast ({} counted), {} challenged; decrypted by guardians {:?}; record in {}",
+        "{} ballots cast ({} counted, {} revotes refused), {} challenged; decrypted by guardians {:?}; record in {}",
         outcome.ballots_cast,
         outcome.results.counted_ballots,
+        outcome.revotes_refused,
         outcome.challenged,
         outcome.decrypted_by,
         out.display()
