@@ -291,3 +291,4 @@ pub fn sign_cast(body: &[u8], voter: &VoterCredential, context: &ElectionContext
 pub fn box_key() -> evote::election::BallotBoxKey {
     evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }
+pub mod spec;
