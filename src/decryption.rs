@@ -49,28 +49,7 @@ use crate::proofs::{BatchVerifier, ChaumPedersenProof, SchnorrProof};
 pub use crate::tally::EncryptedTally;
 #[cfg(test)]
 use crate::tally::{BoardBinding, TallyAccumulator};
-
-/// Transcript labels of decryption shares.
-pub mod labels {
-    /// Application label of every decryption-share transcript.
-    pub const DECRYPTION: &[u8] = b"evote/decryption/v2";
-    /// The ceremony context hash.
-    pub const CEREMONY_CONTEXT: &[u8] = b"ceremony-context";
-    /// The election hash H_E of the tallied board.
-    pub const ELECTION: &[u8] = b"election";
-    /// The head of the closed board whose counted ballots are tallied.
-    pub const BOARD_HEAD: &[u8] = b"board-head";
-    /// The number of counted ballots.
-    pub const COUNTED: &[u8] = b"counted-ballots";
-    /// The tally digest.
-    pub const TALLY: &[u8] = b"tally-digest";
-    /// The guardian's index.
-    pub const GUARDIAN: &[u8] = b"guardian";
-    /// The option's index.
-    pub const OPTION: &[u8] = b"option";
-    /// A share package's bytes before its signature (the signature's message).
-    pub const SHARE_PACKAGE: &[u8] = b"share-package";
-}
+use crate::transcript::labels;
 
 /// Why a tally could not be built or decrypted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -160,8 +139,8 @@ fn share_transcript(
     t.append_message(labels::CEREMONY_CONTEXT, context);
     t.append_message(labels::ELECTION, &tally.election);
     t.append_message(labels::BOARD_HEAD, &tally.board_head);
-    t.append_u64(labels::COUNTED, tally.ballots);
-    t.append_message(labels::TALLY, &tally.digest);
+    t.append_u64(labels::COUNTED_BALLOTS, tally.ballots);
+    t.append_message(labels::TALLY_DIGEST, &tally.digest);
     t.append_u64(labels::GUARDIAN, u64::from(guardian.get()));
     t.append_u64(labels::OPTION, option as u64);
     t

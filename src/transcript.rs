@@ -84,6 +84,79 @@ pub mod labels {
     pub const VERIFIER_PROOF: &[u8] = b"verifier-proof";
     /// Label of the verifier-side combination weights of a single (not batched) verification.
     pub const VERIFIER_WEIGHTS: &[u8] = b"verifier-weights";
+
+    // The applications' labels: every transcript evote makes, after the crypto core's above.
+    // Each string is one constant, whichever transcripts absorb it (docs/transcript.md, *All
+    // labels*).
+
+    /// Ballot proofs: application label of every ballot-proof transcript.
+    pub const BALLOT: &[u8] = b"evote/ballot/v1";
+    /// Ballots: application label of the credential's signature that casts a ballot.
+    pub const BALLOT_CAST: &[u8] = b"evote/ballot-cast/v2";
+    /// Ballots: application label of the credential's signature that challenges a ballot
+    /// (reveals its seed). A separate transcript, so a challenge never stands for a cast.
+    pub const BALLOT_CHALLENGE: &[u8] = b"evote/ballot-challenge/v2";
+    /// Ballots and receipts: the election hash H_E.
+    pub const ELECTION_HASH: &[u8] = b"election-hash";
+    /// Ballots: the ballot id.
+    pub const BALLOT_ID: &[u8] = b"ballot-id";
+    /// Ballots: the voter's public credential.
+    pub const CREDENTIAL: &[u8] = b"credential";
+    /// Ballots: the contest's index (from 0).
+    pub const CONTEST: &[u8] = b"contest";
+    /// Ballots: the option's index within its contest (from 0); decryption shares: the tally
+    /// option's index (from 0, contests flattened in order).
+    pub const OPTION: &[u8] = b"option";
+    /// Ballots: marks the contest's selection-limit proof (absorbed with an empty message).
+    pub const SELECTION_LIMIT: &[u8] = b"selection-limit";
+    /// Ballots: the hash of the signed ballot body.
+    pub const BALLOT_BODY: &[u8] = b"ballot-body";
+    /// Ballots: the revealed seed of a challenged ballot.
+    pub const SEED: &[u8] = b"seed";
+
+    /// Receipts: application label of a receipt signature.
+    pub const RECEIPT: &[u8] = b"evote/receipt/v1";
+    /// Receipts: the entry number.
+    pub const ENTRY: &[u8] = b"entry";
+    /// Receipts: the entry's kind (1 cast ballot, 3 challenge).
+    pub const ENTRY_KIND: &[u8] = b"entry-kind";
+    /// Receipts: the ballot's tracker.
+    pub const TRACKER: &[u8] = b"tracker";
+    /// Receipts: the board's head after the entry.
+    pub const HEAD: &[u8] = b"head";
+
+    /// Ceremony: application label of every ceremony transcript.
+    pub const CEREMONY: &[u8] = b"evote/ceremony/v1";
+    /// Ceremony and decryption shares: the ceremony context hash.
+    pub const CEREMONY_CONTEXT: &[u8] = b"ceremony-context";
+    /// Ceremony: what the proof is for.
+    pub const PURPOSE: &[u8] = b"purpose";
+    /// Ceremony and decryption shares: the guardian's index (from 1).
+    pub const GUARDIAN: &[u8] = b"guardian";
+    /// Ceremony purpose: proof of knowledge of a polynomial coefficient.
+    pub const PURPOSE_COEFFICIENT: &[u8] = b"coefficient";
+    /// Ceremony: the coefficient's index `k` (`0..t`).
+    pub const COEFFICIENT_INDEX: &[u8] = b"coefficient-index";
+    /// Ceremony purpose: proof of knowledge of the share-encryption key.
+    pub const PURPOSE_ENCRYPTION_KEY: &[u8] = b"share-encryption-key";
+    /// Ceremony purpose: a complaint's proof that the revealed Diffie–Hellman key is right.
+    pub const PURPOSE_COMPLAINT: &[u8] = b"complaint";
+    /// Ceremony: the accused guardian's index.
+    pub const ACCUSED: &[u8] = b"accused";
+
+    /// Decryption shares: application label of every decryption-share transcript.
+    pub const DECRYPTION: &[u8] = b"evote/decryption/v2";
+    /// Decryption shares: the election hash H_E of the tallied board.
+    pub const ELECTION: &[u8] = b"election";
+    /// Decryption shares: the head of the closed board whose counted ballots are tallied.
+    pub const BOARD_HEAD: &[u8] = b"board-head";
+    /// Decryption shares: the number of counted ballots.
+    pub const COUNTED_BALLOTS: &[u8] = b"counted-ballots";
+    /// Decryption shares: the tally digest.
+    pub const TALLY_DIGEST: &[u8] = b"tally-digest";
+    /// Decryption shares: a share package's bytes before its signature (the signature's
+    /// message).
+    pub const SHARE_PACKAGE: &[u8] = b"share-package";
 }
 
 /// The crate's extension of [`merlin::Transcript`]; every proof absorbs through it.

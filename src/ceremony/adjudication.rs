@@ -11,9 +11,10 @@ use rand_core::{CryptoRng, RngCore};
 
 use super::channel::Link;
 use super::packages::{CommitmentHashPackage, EncryptedShare, RevealPackage};
-use super::{labels, CeremonyError, CeremonyParams, GuardianIndex, Misbehaviour};
+use super::{CeremonyError, CeremonyParams, GuardianIndex, Misbehaviour};
 use crate::keys::PublicKey;
 use crate::proofs::BatchVerifier;
+use crate::transcript::labels;
 
 use super::transcript::CeremonyTranscript;
 

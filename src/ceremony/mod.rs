@@ -35,6 +35,7 @@ use merlin::Transcript;
 use sha2::{Digest, Sha512};
 
 use crate::errors::DecodeError;
+use crate::transcript::labels;
 
 pub use adjudication::{adjudicate, CeremonyOutcome};
 #[cfg(feature = "simulation")]
@@ -206,33 +207,11 @@ impl CeremonyParams {
     /// A transcript for one proof of `guardian`, with a `purpose` label.
     pub(crate) fn transcript(&self, purpose: &'static [u8], guardian: GuardianIndex) -> Transcript {
         let mut t = Transcript::new(labels::CEREMONY);
-        t.append_message(labels::CONTEXT, &self.context_hash());
+        t.append_message(labels::CEREMONY_CONTEXT, &self.context_hash());
         t.append_message(labels::PURPOSE, purpose);
         t.append_u64(labels::GUARDIAN, u64::from(guardian.get()));
         t
     }
-}
-
-/// Transcript labels of the ceremony (listed in `docs/ceremony.md`).
-pub mod labels {
-    /// Application label of every ceremony transcript.
-    pub const CEREMONY: &[u8] = b"evote/ceremony/v1";
-    /// The ceremony context hash.
-    pub const CONTEXT: &[u8] = b"ceremony-context";
-    /// What the proof is for.
-    pub const PURPOSE: &[u8] = b"purpose";
-    /// The proving guardian's index.
-    pub const GUARDIAN: &[u8] = b"guardian";
-    /// Purpose: proof of knowledge of a polynomial coefficient.
-    pub const PURPOSE_COEFFICIENT: &[u8] = b"coefficient";
-    /// The coefficient's index `k` (`0..t`).
-    pub const COEFFICIENT_INDEX: &[u8] = b"coefficient-index";
-    /// Purpose: proof of knowledge of the share-encryption key.
-    pub const PURPOSE_ENCRYPTION_KEY: &[u8] = b"share-encryption-key";
-    /// Purpose: a complaint's proof that the revealed Diffie–Hellman key is right.
-    pub const PURPOSE_COMPLAINT: &[u8] = b"complaint";
-    /// The accused guardian's index.
-    pub const ACCUSED: &[u8] = b"accused";
 }
 
 /// What a guardian did wrong, as established from public data.

@@ -26,7 +26,7 @@
 //! other.
 //!
 //! Every proof's transcript starts from `H_E`, the ballot id, the public credential, the contest
-//! and the option (see [`super::context::labels`]), so a proof cannot move between elections,
+//! and the option (see [`crate::transcript::labels`]), so a proof cannot move between elections,
 //! ballots, voters, contests or options.
 //!
 //! # Layout

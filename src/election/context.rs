@@ -11,34 +11,7 @@ use crate::ceremony::{
 use crate::errors::DecodeError;
 use crate::group::Reader;
 use crate::keys::{EncryptionKey, PublicKey};
-use crate::transcript::{CIPHERSUITE, PROTOCOL_VERSION};
-
-/// Transcript labels of ballots (listed in `docs/election.md`).
-pub mod labels {
-    /// Application label of every ballot-proof transcript.
-    pub const BALLOT: &[u8] = b"evote/ballot/v1";
-    /// Application label of the credential's signature that casts a ballot.
-    pub const CAST: &[u8] = b"evote/ballot-cast/v2";
-    /// Application label of the credential's signature that challenges a ballot (reveals its
-    /// seed). A separate transcript, so a challenge never stands for a cast.
-    pub const CHALLENGE: &[u8] = b"evote/ballot-challenge/v2";
-    /// The election hash.
-    pub const ELECTION: &[u8] = b"election-hash";
-    /// The ballot id.
-    pub const BALLOT_ID: &[u8] = b"ballot-id";
-    /// The voter's public credential.
-    pub const CREDENTIAL: &[u8] = b"credential";
-    /// The contest's index.
-    pub const CONTEST: &[u8] = b"contest";
-    /// The option's index (range proofs).
-    pub const OPTION: &[u8] = b"option";
-    /// Marks the contest's selection-limit proof.
-    pub const LIMIT: &[u8] = b"selection-limit";
-    /// The hash of the signed ballot body.
-    pub const BODY: &[u8] = b"ballot-body";
-    /// The revealed seed of a challenged ballot.
-    pub const SEED: &[u8] = b"seed";
-}
+use crate::transcript::{labels, CIPHERSUITE, PROTOCOL_VERSION};
 
 /// What a voter's client needs of an election, and nothing more: the manifest, the election
 /// key, the guardians' public key shares, and the digests of the credential list and of the
@@ -323,7 +296,7 @@ impl VoterContext {
         contest: usize,
     ) -> Transcript {
         let mut t = Transcript::new(labels::BALLOT);
-        t.append_message(labels::ELECTION, &self.hash);
+        t.append_message(labels::ELECTION_HASH, &self.hash);
         t.append_message(labels::BALLOT_ID, ballot_id);
         t.append_message(labels::CREDENTIAL, credential.as_bytes());
         t.append_u64(labels::CONTEST, contest as u64);
@@ -351,7 +324,7 @@ impl VoterContext {
         contest: usize,
     ) -> Transcript {
         let mut t = self.contest_transcript(ballot_id, credential, contest);
-        t.append_message(labels::LIMIT, b"");
+        t.append_message(labels::SELECTION_LIMIT, b"");
         t
     }
 }
@@ -412,9 +385,9 @@ impl core::ops::Deref for ElectionContext {
 
 /// The transcript of the cast signature over a ballot's body hash.
 pub(crate) fn cast_transcript(election: &[u8; 64], body_hash: &[u8; 64]) -> Transcript {
-    let mut t = Transcript::new(labels::CAST);
-    t.append_message(labels::ELECTION, election);
-    t.append_message(labels::BODY, body_hash);
+    let mut t = Transcript::new(labels::BALLOT_CAST);
+    t.append_message(labels::ELECTION_HASH, election);
+    t.append_message(labels::BALLOT_BODY, body_hash);
     t
 }
 
@@ -424,9 +397,9 @@ pub(crate) fn challenge_transcript(
     body_hash: &[u8; 64],
     seed: &[u8; 32],
 ) -> Transcript {
-    let mut t = Transcript::new(labels::CHALLENGE);
-    t.append_message(labels::ELECTION, election);
-    t.append_message(labels::BODY, body_hash);
+    let mut t = Transcript::new(labels::BALLOT_CHALLENGE);
+    t.append_message(labels::ELECTION_HASH, election);
+    t.append_message(labels::BALLOT_BODY, body_hash);
     t.append_message(labels::SEED, seed);
     t
 }

@@ -23,22 +23,7 @@ use crate::errors::{DecodeError, ProofError};
 use crate::group::Reader;
 use crate::keys::{KeyPair, PublicKey, SecretKey};
 use crate::proofs::SchnorrProof;
-
-/// Transcript labels of receipts (listed in `docs/election.md`).
-pub mod labels {
-    /// Application label of a receipt signature.
-    pub const RECEIPT: &[u8] = b"evote/receipt/v1";
-    /// The election hash.
-    pub const ELECTION: &[u8] = b"election-hash";
-    /// The entry number.
-    pub const ENTRY: &[u8] = b"entry";
-    /// The entry's kind (1 cast ballot, 3 challenge).
-    pub const ENTRY_KIND: &[u8] = b"entry-kind";
-    /// The ballot's tracker.
-    pub const TRACKER: &[u8] = b"tracker";
-    /// The board's head after the entry.
-    pub const HEAD: &[u8] = b"head";
-}
+use crate::transcript::labels;
 
 const RECEIPT_VERSION: u8 = 1;
 const KIND_RECEIPT: u8 = 80;
@@ -122,7 +107,7 @@ fn transcript(
     head: &[u8; 64],
 ) -> Transcript {
     let mut t = Transcript::new(labels::RECEIPT);
-    t.append_message(labels::ELECTION, election);
+    t.append_message(labels::ELECTION_HASH, election);
     t.append_u64(labels::ENTRY, entry);
     t.append_u64(labels::ENTRY_KIND, u64::from(kind.code()));
     t.append_message(labels::TRACKER, tracker);

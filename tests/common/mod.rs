@@ -268,7 +268,7 @@ pub fn board_tally(
 /// Signs a ballot body (`docs/election.md`) as cast by `voter`: what a device holding the
 /// credential can always do, and nobody else can.
 pub fn sign_cast(body: &[u8], voter: &VoterCredential, context: &ElectionContext) -> Vec<u8> {
-    use evote::election::context::labels;
+    use evote::transcript::labels;
     use evote::{KeyPair, SchnorrProof, SecretKey, Transcript};
     use sha2::{Digest, Sha512};
     let body_hash: [u8; 64] = Sha512::new()
@@ -276,9 +276,9 @@ pub fn sign_cast(body: &[u8], voter: &VoterCredential, context: &ElectionContext
         .chain_update(body)
         .finalize()
         .into();
-    let mut t = Transcript::new(labels::CAST);
-    t.append_message(labels::ELECTION, context.hash());
-    t.append_message(labels::BODY, &body_hash);
+    let mut t = Transcript::new(labels::BALLOT_CAST);
+    t.append_message(labels::ELECTION_HASH, context.hash());
+    t.append_message(labels::BALLOT_BODY, &body_hash);
     let pair = KeyPair::from_secret(SecretKey::from_bytes(&*voter.expose_secret_bytes()).unwrap());
     let mut rng = ChaCha20Rng::seed_from_u64(99);
     let signature = SchnorrProof::prove(&mut t, &pair, &mut rng);
