@@ -37,6 +37,34 @@ pub mod transcript;
 #[cfg(feature = "fs")]
 pub mod verify;
 
+/// The specification: docs/ mounted into the API documentation, so that `cargo doc` carries the
+/// math, the byte layouts and the verifier's rules beside the code that implements them (the
+/// way bulletproofs mounts its notes). Doc-only: nothing here is code. The documents are plain
+/// Markdown, read on their own as well: brackets in their formulas (`Keccak-f[1600]`, `h[..32]`)
+/// are text, not links to items.
+#[cfg(doc)]
+#[allow(rustdoc::broken_intra_doc_links)]
+pub mod spec {
+    #[doc = include_str!("../docs/proofs.md")]
+    pub mod proofs {}
+    #[doc = include_str!("../docs/transcript.md")]
+    pub mod transcript {}
+    #[doc = include_str!("../docs/wire-format.md")]
+    pub mod wire_format {}
+    #[doc = include_str!("../docs/election.md")]
+    pub mod election {}
+    #[doc = include_str!("../docs/ceremony.md")]
+    pub mod ceremony {}
+    #[doc = include_str!("../docs/record.md")]
+    pub mod record {}
+    #[doc = include_str!("../docs/verifier.md")]
+    pub mod verifier {}
+    #[doc = include_str!("../docs/vectors.md")]
+    pub mod vectors {}
+    #[doc = include_str!("../docs/threat-model.md")]
+    pub mod threat_model {}
+}
+
 pub use ciphertext::{Ciphertext, Opening};
 pub use dlog::DlogTable;
 pub use errors::{BatchError, BatchFailure, DecodeError, DlogError, ProofError, ProofKind};
