@@ -232,7 +232,10 @@ pub(super) fn qualify_reveals<'a, R: RngCore + CryptoRng>(
     let mut candidates: BTreeMap<GuardianIndex, &RevealPackage> = BTreeMap::new();
     let hash_slots = slots(hashes, |h| h.sender);
     let reveal_slots = slots(reveals, |r| r.sender);
+    // docs/ceremony.md, *Complaints and adjudication*, step 1: for i = 1..=n (a package
+    // naming a sender above n is never looked at).
     for i in params.indices() {
+        // Step 1.1.
         let hash = match hash_slots.get(&i) {
             None => {
                 culprits.insert(i, Misbehaviour::MissingCommitmentHash);
@@ -244,6 +247,7 @@ pub(super) fn qualify_reveals<'a, R: RngCore + CryptoRng>(
                 continue;
             }
         };
+        // Step 1.2.
         let reveal = match reveal_slots.get(&i) {
             None => {
                 culprits.insert(i, Misbehaviour::MissingReveal);
@@ -255,10 +259,12 @@ pub(super) fn qualify_reveals<'a, R: RngCore + CryptoRng>(
                 continue;
             }
         };
+        // Step 1.3: the hash covers the whole reveal package encoding.
         if reveal.commitment_hash(params) != hash {
             culprits.insert(i, Misbehaviour::CommitmentMismatch);
             continue;
         }
+        // Step 1.4.
         if reveal.commitments.len() != params.threshold() as usize
             || reveal.proofs.len() != reveal.commitments.len()
         {
@@ -267,7 +273,9 @@ pub(super) fn qualify_reveals<'a, R: RngCore + CryptoRng>(
         }
         candidates.insert(i, reveal);
     }
-    // Every proof of knowledge, in one batch; a failure names the exact proof.
+    // Step 2. Every proof of knowledge, in one batch; a failure names the exact proof, and a
+    // guardian's first failing proof (coefficients in order, then the encryption key) is the
+    // one recorded.
     let mut batch = BatchVerifier::new(&mut *rng);
     let mut owners = Vec::new();
     for (&i, reveal) in &candidates {
@@ -310,12 +318,13 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
 ) -> Result<CeremonyOutcome, CeremonyError> {
     let params = &transcript.params;
     let (reveals, culprits) = qualify_reveals(params, &transcript.hashes, &transcript.reveals, rng);
-    // Guardians stop at round 3 when too few reveals are valid (see `part3`): judge that first,
-    // so that they are not blamed for shares they rightly did not send.
+    // Step 3. Guardians stop at round 3 when too few reveals are valid (see `part3`): judge
+    // that first, so that they are not blamed for shares they rightly did not send.
     check_enough(params, reveals.len(), &culprits)?;
     let mut culprits: BTreeMap<GuardianIndex, Misbehaviour> = culprits.into_iter().collect();
 
-    // Round 3: one share (exact repeats merged) from every qualified guardian to every other.
+    // Step 4, round 3: one share (exact repeats merged) from every qualified guardian to every
+    // other; only the first misbehaviour of a guardian is recorded (`or_insert`).
     let share_slots = share_slots(&transcript.shares);
     let mut packages: BTreeMap<(GuardianIndex, GuardianIndex), &EncryptedShare> = BTreeMap::new();
     for i in reveals.keys() {
@@ -336,7 +345,7 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
         }
     }
 
-    // Round 4: every complaint slot between guardians that revealed, in index order. Exact
+    // Step 5, round 4: every complaint slot between guardians that revealed, in index order. Exact
     // repeats are one complaint; two different complaints by one guardian against another are
     // equivocation by the complainer (an honest guardian files one per accused).
     for (&(j, i), slot) in &slots(&transcript.complaints, |c| (c.complainer, c.accused)) {
@@ -392,6 +401,7 @@ pub fn adjudicate<R: RngCore + CryptoRng>(
         }
     }
 
+    // Step 6.
     let qualified: Vec<GuardianIndex> = reveals
         .keys()
         .filter(|i| !culprits.contains_key(i))

@@ -270,6 +270,8 @@ impl BallotPart {
     }
 }
 
+/// docs/election.md, *Ballots*: `r_{c,o}`, the 64-byte digest reduced modulo ℓ (wide), with
+/// contest and option numbered from 0 as `LE32`.
 fn derive_nonce(
     election: &[u8; 64],
     ballot_id: &[u8; 32],

@@ -246,20 +246,24 @@ impl Contest {
     /// # Errors
     /// [`ManifestError`] naming the contest and the problem.
     pub fn validate(&self) -> Result<(), ManifestError> {
-        check_name(&self.id, || "contest id".into())?;
+        // docs/election.md, *Manifest*, rules M1-M9, in the order given there.
+        check_name(&self.id, || "contest id".into())?; // M3
+                                                       // M1
         if !crate::text::is_identifier(&self.id) {
             return Err(ManifestError::BadIdentifier {
                 what: format!("contest id {:?}", self.id),
             });
         }
         check_name(&self.title, || format!("contest {:?} title", self.id))?;
+        // M4
         if self.options.is_empty() || self.options.len() > MAX_OPTIONS {
             return Err(ManifestError::OptionCount {
                 contest: self.id.clone(),
             });
         }
         for (i, option) in self.options.iter().enumerate() {
-            check_name(option, || format!("contest {:?} option {i}", self.id))?;
+            check_name(option, || format!("contest {:?} option {i}", self.id))?; // M3
+                                                                                 // M6: within this contest only.
             if self.options.iter().take(i).any(|o| o == option) {
                 return Err(ManifestError::DuplicateOption {
                     contest: self.id.clone(),
@@ -285,12 +289,14 @@ impl Contest {
                 reason,
             })
         };
+        // M7
         if self.option_limit == 0 {
             return impossible("the option limit R must be at least 1");
         }
         if self.option_limit >= MAX_RANGE_BRANCHES {
             return impossible("the option limit R is larger than a range proof supports");
         }
+        // M8
         if self.min_selections > self.max_selections {
             return impossible("min_selections exceeds max_selections");
         }
@@ -314,12 +320,15 @@ impl Manifest {
     /// # Errors
     /// [`ManifestError`] naming what is wrong.
     pub fn validate(&self) -> Result<(), ManifestError> {
-        check_name(&self.election_id, || "election id".into())?;
+        // docs/election.md, *Manifest*, rules M1-M9, in the order given there.
+        check_name(&self.election_id, || "election id".into())?; // M3
+                                                                 // M1
         if !crate::text::is_identifier(&self.election_id) {
             return Err(ManifestError::BadIdentifier {
                 what: "election id".into(),
             });
         }
+        // M2
         if self.nonce_bytes().is_none() {
             return Err(ManifestError::BadNonce);
         }
@@ -329,6 +338,7 @@ impl Manifest {
         }
         for (i, contest) in self.contests.iter().enumerate() {
             contest.validate()?;
+            // M5
             if self.contests.iter().take(i).any(|c| c.id == contest.id) {
                 return Err(ManifestError::DuplicateContest {
                     id: contest.id.clone(),
@@ -347,6 +357,7 @@ impl Manifest {
                 });
             }
         }
+        // M9
         let bytes = self.ballot_len();
         if bytes > MAX_BALLOT_BYTES {
             return Err(ManifestError::BallotTooLarge { bytes });

@@ -417,6 +417,8 @@ pub fn verify_record_with<R: RngCore + CryptoRng>(
     let mut b = Builder::new();
     b.objects(CheckId::V1, 1);
     b.ran(CheckId::V1, true);
+    // The order and the stops below are docs/verifier.md, *Dependencies*: V3-V5 always run;
+    // without a context nothing after V6 runs; a broken chain stops V8-V15.
     let files = context::Files::read(&record, &mut b)?;
     let (ballots, counted) = match context::check(&record, &files, &mut b, rng) {
         None => {
