@@ -14,6 +14,9 @@
 //! The property tests then build proofs that violate exactly one equation (a random one, by a
 //! random offset) and check that every path refuses them.
 
+mod common;
+
+use common::spec::{challenge, domain};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
@@ -35,21 +38,6 @@ fn context() -> Transcript {
     t.append_message(b"election-hash", &[0x42; 32]);
     t.append_message(b"ballot-id", b"ballot-0007");
     t
-}
-
-fn domain(t: &mut Transcript, kind: &'static [u8]) {
-    t.append_message(b"evote/protocol", b"evote-proofs/1");
-    t.append_message(
-        b"evote/ciphersuite",
-        b"ristretto255/rfc9496;merlin-3;strobe-128",
-    );
-    t.append_message(b"evote/proof-kind", kind);
-}
-
-fn challenge(t: &mut Transcript) -> Scalar {
-    let mut wide = [0u8; 64];
-    t.challenge_bytes(b"challenge", &mut wide);
-    Scalar::from_bytes_mod_order_wide(&wide)
 }
 
 /// An RNG that gives only zeros: how the old verifier finalised its weight generator.

@@ -4,9 +4,10 @@
 //! `docs/transcript.md` alone, with merlin and curve25519-dalek but none of evote's proof code,
 //! and checks the pinned known-answer proofs with it — equation by equation, without batching.
 
+mod common;
+
+use common::spec::{challenge, disjunctive, domain, point, scalar};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT as G;
-use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
-use curve25519_dalek::scalar::Scalar;
 use evote::transcript::{labels, CIPHERSUITE, PROTOCOL_VERSION};
 use merlin::Transcript;
 use std::collections::BTreeMap;
@@ -39,38 +40,12 @@ fn get(v: &[(String, Vec<u8>)], prefix: &str) -> Vec<u8> {
         .clone()
 }
 
-fn point(bytes: &[u8]) -> RistrettoPoint {
-    CompressedRistretto::from_slice(bytes)
-        .unwrap()
-        .decompress()
-        .unwrap()
-}
-
-fn scalar(bytes: &[u8]) -> Scalar {
-    Option::from(Scalar::from_canonical_bytes(bytes.try_into().unwrap())).unwrap()
-}
-
 /// The context of the vectors (as stated in positive.txt's header).
 fn context() -> Transcript {
     let mut t = Transcript::new(b"evote-known-answer-vectors");
     t.append_message(b"election-hash", &[0x11; 32]);
     t.append_message(b"ballot-id", b"ballot-0001");
     t
-}
-
-fn challenge(t: &mut Transcript) -> Scalar {
-    let mut wide = [0u8; 64];
-    t.challenge_bytes(b"challenge", &mut wide);
-    Scalar::from_bytes_mod_order_wide(&wide)
-}
-
-fn domain(t: &mut Transcript, kind: &'static [u8]) {
-    t.append_message(b"evote/protocol", b"evote-proofs/1");
-    t.append_message(
-        b"evote/ciphersuite",
-        b"ristretto255/rfc9496;merlin-3;strobe-128",
-    );
-    t.append_message(b"evote/proof-kind", kind);
 }
 
 /// docs/transcript.md "Range proof", docs/proofs.md "Range proof": checked equation by equation.
@@ -82,47 +57,11 @@ fn independent_range_verify(
     proof: &[u8],
     kind: &'static [u8],
 ) -> bool {
-    let n = (max - min + 1) as usize;
-    if proof.len() != 128 * n - 32 {
+    if proof.len() != 128 * (max - min + 1) as usize - 32 {
         return false;
     }
-    let mut t = context();
-    domain(&mut t, kind);
-    t.append_u64(b"ciphertext-count", cts.len() as u64);
-    t.append_u64(b"branch-count", n as u64);
-    t.append_message(b"G", G.compress().as_bytes());
-    t.append_message(b"K", k);
-    t.append_u64(b"min", min);
-    t.append_u64(b"max", max);
-    for ct in cts {
-        t.append_message(b"ciphertext", ct);
-    }
-    let commitments = &proof[..64 * n];
-    for pair in commitments.chunks(64) {
-        t.append_message(b"commitment-G", &pair[..32]);
-        t.append_message(b"commitment-H", &pair[32..]);
-    }
-    let c = challenge(&mut t);
-    let mut challenges: Vec<Scalar> = proof[64 * n..64 * n + 32 * (n - 1)]
-        .chunks(32)
-        .map(scalar)
-        .collect();
-    let sum: Scalar = challenges.iter().sum();
-    challenges.push(c - sum);
-    let responses: Vec<Scalar> = proof[64 * n + 32 * (n - 1)..]
-        .chunks(32)
-        .map(scalar)
-        .collect();
-    let key = point(k);
-    let alpha: RistrettoPoint = cts.iter().map(|ct| point(&ct[..32])).sum();
-    let beta: RistrettoPoint = cts.iter().map(|ct| point(&ct[32..])).sum();
-    (0..n).all(|j| {
-        let a = point(&commitments[64 * j..64 * j + 32]);
-        let b = point(&commitments[64 * j + 32..64 * j + 64]);
-        let (c_j, s_j) = (challenges[j], responses[j]);
-        G * s_j == a + alpha * c_j
-            && key * s_j == b + (beta - G * Scalar::from(min + j as u64)) * c_j
-    })
+    let cts: Vec<&[u8]> = cts.iter().map(Vec::as_slice).collect();
+    disjunctive(context(), kind, k, &cts, min, max, proof).1
 }
 
 #[test]

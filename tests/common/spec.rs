@@ -362,7 +362,8 @@ pub fn challenge_transcript(election: &[u8; 64], body_hash: &[u8; 64], seed: &[u
     t
 }
 
-fn domain(t: &mut Transcript, kind: &[u8]) {
+/// Domain separation, first in every proof (docs/transcript.md).
+pub fn domain(t: &mut Transcript, kind: &[u8]) {
     t.append_message(b"evote/protocol", b"evote-proofs/1");
     t.append_message(
         b"evote/ciphersuite",
@@ -371,7 +372,8 @@ fn domain(t: &mut Transcript, kind: &[u8]) {
     t.append_message(b"evote/proof-kind", kind);
 }
 
-fn challenge(t: &mut Transcript) -> Scalar {
+/// The challenge: 64 bytes of `challenge_bytes("challenge")`, reduced modulo ℓ (wide).
+pub fn challenge(t: &mut Transcript) -> Scalar {
     let mut wide = [0u8; 64];
     t.challenge_bytes(b"challenge", &mut wide);
     Scalar::from_bytes_mod_order_wide(&wide)
