@@ -111,13 +111,15 @@ impl ChaumPedersenProof {
         c: Scalar,
         item: &mut ItemBuilder<'_, R>,
     ) {
+        // z1·(A + c·K - s·G) + z2·(B + c·Y - s·H) = 0: the short weights stay on the proof's
+        // own commitments A and B.
         let (z1, z2) = (item.weight(), item.weight());
-        item.basepoint(z1 * self.response);
-        item.term(-z1, &self.commitment_g.point);
-        item.shared(public.as_element(), -(z1 * c));
-        item.term(z2 * self.response, &base.point);
-        item.term(-z2, &self.commitment_h.point);
-        item.term(-(z2 * c), &image.point);
+        item.basepoint(-(z1 * self.response));
+        item.term(z1, &self.commitment_g.point);
+        item.shared(public.as_element(), z1 * c);
+        item.term(-(z2 * self.response), &base.point);
+        item.term(z2, &self.commitment_h.point);
+        item.term(z2 * c, &image.point);
     }
 
     /// The canonical encoding `A ‖ B ‖ s`.

@@ -319,7 +319,13 @@ impl Disjunctive {
     }
 
     /// For every branch `j`, with weights `z, z'`:
-    /// `z·(s_j·G - a_j - c_j·alpha) + z'·(s_j·K - b_j - c_j·beta + c_j·(min+j)·G) = 0`.
+    /// `z·(a_j + c_j·alpha - s_j·G) + z'·(b_j + c_j·beta - c_j·(min+j)·G - s_j·K) = 0`.
+    ///
+    /// Each equation is written with `+` on its commitment, so the proof's own points `a_j`,
+    /// `b_j` carry the 128-bit weights themselves (`-z mod ℓ` would be a full 253-bit scalar
+    /// and cost the multiscalar multiplication as much as any other term); the full-size
+    /// coefficients go on `G`, `K`, `alpha` and `beta`, which are merged per proof or per
+    /// batch. Negating an equation changes nothing: it holds exactly when its negation does.
     fn emit<R: RngCore + CryptoRng>(
         &self,
         statement: &Statement<'_>,
@@ -343,12 +349,12 @@ impl Disjunctive {
             .enumerate()
         {
             let (z, z_prime) = (item.weight(), item.weight());
-            on_g += z * s_j + z_prime * c_j * Scalar::from(statement.min + j as u64);
-            on_key += z_prime * s_j;
-            on_alpha -= z * c_j;
-            on_beta -= z_prime * c_j;
-            item.term(-z, &a_j.point);
-            item.term(-z_prime, &b_j.point);
+            on_g -= z * s_j + z_prime * c_j * Scalar::from(statement.min + j as u64);
+            on_key -= z_prime * s_j;
+            on_alpha += z * c_j;
+            on_beta += z_prime * c_j;
+            item.term(z, &a_j.point);
+            item.term(z_prime, &b_j.point);
         }
         item.basepoint(on_g);
         item.shared(statement.public.as_element(), on_key);

@@ -90,10 +90,11 @@ impl SchnorrProof {
         c: Scalar,
         item: &mut ItemBuilder<'_, R>,
     ) {
+        // z·(R + c·K - s·G) = 0: the short weight stays on the proof's own point R.
         let z = item.weight();
-        item.basepoint(z * self.response);
-        item.term(-z, &self.commitment.point);
-        item.shared(public.as_element(), -(z * c));
+        item.basepoint(-(z * self.response));
+        item.term(z, &self.commitment.point);
+        item.shared(public.as_element(), z * c);
     }
 
     /// The canonical encoding `R ‖ s`.
