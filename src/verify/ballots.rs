@@ -44,22 +44,43 @@ pub(super) struct Tallied {
     pub(super) tally: EncryptedTally,
 }
 
-/// The second pass: V8 (every ballot), V11 (every challenge), V9 and V11's uniqueness, V12 (the
-/// tally), and V7's snapshot rule (the same bytes, entries and head as the first pass).
+/// What the second pass over a range of entries leaves for [`conclude`]: the ballots it saw,
+/// the sums of the counted ones, the uniqueness keys and the challenge entries. A whole run
+/// concludes from one; a sharded run concludes from the merge of every shard's.
+pub(super) struct Second {
+    /// Cast-ballot entries examined.
+    pub(super) ballots: u64,
+    /// The counted ballots' sums.
+    pub(super) accumulator: TallyAccumulator,
+    /// No counted ballot failed to fit the tally's options.
+    pub(super) tally_ok: bool,
+    /// Every tracker, scoped ballot id and ciphertext key of the examined entries.
+    pub(super) uniques: super::SpillSorter,
+    /// The challenge entries examined.
+    pub(super) challenges: Vec<u64>,
+    /// The board's head (the first pass's) and its last entry number.
+    pub(super) head: [u8; 64],
+    pub(super) last_number: u64,
+}
+
+/// The second pass over the entries numbered `range` (all of them when `None`): V8 (every
+/// ballot), V11 for every challenge on its own, the keys of V9 and V11's uniqueness, the sums of
+/// the counted ballots, and V7's snapshot rule (the same bytes, entries and head as the first
+/// pass; checked over the whole file whatever the range).
 ///
 /// # Errors
 /// The temporary index failing ([`RecordError::Environment`]).
 #[allow(clippy::too_many_arguments)]
-pub(super) fn check<R: RngCore + CryptoRng>(
+pub(super) fn second_pass<R: RngCore + CryptoRng>(
     context: &ElectionContext,
     chain: Chain,
     counted_entries: &EntrySet,
-    tally_bytes: PartRef<'_>,
+    range: Option<(u64, u64)>,
     b: &mut Builder,
     rng: &mut R,
     progress: Progress<'_>,
     options: &Options,
-) -> Result<Tallied, RecordError> {
+) -> Result<Second, RecordError> {
     let environment = |e| options.environment(e);
     let bounds = option_bounds(context);
     let ballot_len = context.manifest().ballot_len();
@@ -67,8 +88,9 @@ pub(super) fn check<R: RngCore + CryptoRng>(
     let mut uniques = options.sorter();
     let mut ballots_seen = 0u64;
     let mut tally_ok = true;
-    // The challenge entries, one bit per entry: V9's repeats involving one are V11's.
-    let mut challenge_entries = EntrySet::new(chain.last_number);
+    let mut challenges = Vec::new();
+    let wanted = |number: u64| range.is_none_or(|(lo, hi)| (lo..=hi).contains(&number));
+    let last_number = chain.last_number;
     let Chain {
         mut file,
         len,
@@ -93,6 +115,8 @@ pub(super) fn check<R: RngCore + CryptoRng>(
             let mut done = false;
             while !done {
                 match reader.next_checked() {
+                    Ok(Some(Entry::Ballot { number, .. })) if !wanted(number) => entries += 1,
+                    Ok(Some(Entry::Challenge { number, .. })) if !wanted(number) => entries += 1,
                     Ok(Some(Entry::Ballot { number, bytes, .. })) => {
                         entries += 1;
                         if bytes.len() as u64 == ballot_len {
@@ -123,7 +147,7 @@ pub(super) fn check<R: RngCore + CryptoRng>(
                     }
                     Ok(Some(Entry::Challenge { number, bytes, .. })) => {
                         entries += 1;
-                        challenge_entries.insert(number);
+                        challenges.push(number);
                         challenge(context, number, &bytes, &mut uniques, b, rng)
                             .map_err(environment)?;
                     }
@@ -175,6 +199,44 @@ pub(super) fn check<R: RngCore + CryptoRng>(
         );
     }
     b.ran(CheckId::V8, false);
+    Ok(Second {
+        ballots: ballots_seen,
+        accumulator,
+        tally_ok,
+        uniques,
+        challenges,
+        head: first_head,
+        last_number,
+    })
+}
+
+/// After the second pass (or the merge of every shard's): V9 and V11's repeats, and V12, the
+/// tally of the counted ballots against `tally.bin`.
+///
+/// # Errors
+/// The temporary index failing ([`RecordError::Environment`]).
+pub(super) fn conclude(
+    context: &ElectionContext,
+    second: Second,
+    tally_bytes: PartRef<'_>,
+    b: &mut Builder,
+    options: &Options,
+) -> Result<Tallied, RecordError> {
+    let environment = |e| options.environment(e);
+    let Second {
+        ballots: ballots_seen,
+        accumulator,
+        tally_ok,
+        uniques,
+        challenges,
+        head: first_head,
+        last_number,
+    } = second;
+    // The challenge entries, one bit per entry: V9's repeats involving one are V11's.
+    let mut challenge_entries = EntrySet::new(last_number);
+    for number in challenges {
+        challenge_entries.insert(number);
+    }
     repeats(uniques, &challenge_entries, b).map_err(environment)?;
     b.ran(CheckId::V9, false);
     b.ran(CheckId::V11, false);

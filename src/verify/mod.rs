@@ -420,52 +420,37 @@ pub fn verify_record_with<R: RngCore + CryptoRng>(
     // The order and the stops below are docs/verifier.md, *Dependencies*: V3-V5 always run;
     // without a context nothing after V6 runs; a broken chain stops V8-V15.
     let files = context::Files::read(&record, &mut b)?;
-    let (ballots, counted) = match context::check(&record, &files, &mut b, rng) {
-        None => {
+    let (ballots, counted) = match front(&record, &files, &mut b, rng, progress, options)? {
+        Front::NoContext => {
             // Nothing past V6 can run, but V2 still covers every file.
             board::hash_only(&record, &mut b)?;
             decryption::hash_only(&record, &mut b)?;
             (0, 0)
         }
-        Some(context) => {
-            let mut by_credential = options.sorter();
-            match board::chain(
+        Front::NoChain => {
+            decryption::hash_only(&record, &mut b)?;
+            (b.entries, 0)
+        }
+        Front::Chain {
+            context,
+            chain,
+            counted,
+        } => {
+            let second = ballots::second_pass(
+                &context, chain, &counted, None, &mut b, rng, progress, options,
+            )?;
+            let tallied =
+                ballots::conclude(&context, second, files.tally.as_ref(), &mut b, options)?;
+            let counted = tallied.tally.ballots();
+            decryption::check(
                 &record,
                 &context,
+                &tallied.tally,
+                files.results.as_ref(),
                 &mut b,
-                progress,
-                &mut by_credential,
-                options,
-            )? {
-                None => {
-                    decryption::hash_only(&record, &mut b)?;
-                    (b.entries, 0)
-                }
-                Some(chain) => {
-                    let counted_entries =
-                        board::revoting(by_credential, &context, &chain, &mut b, options)?;
-                    let tallied = ballots::check(
-                        &context,
-                        chain,
-                        &counted_entries,
-                        files.tally.as_ref(),
-                        &mut b,
-                        rng,
-                        progress,
-                        options,
-                    )?;
-                    let counted = tallied.tally.ballots();
-                    decryption::check(
-                        &record,
-                        &context,
-                        &tallied.tally,
-                        files.results.as_ref(),
-                        &mut b,
-                        rng,
-                    )?;
-                    (tallied.ballots, counted)
-                }
-            }
+                rng,
+            )?;
+            (tallied.ballots, counted)
         }
     };
     b.ran(CheckId::V2, true);
@@ -473,6 +458,45 @@ pub fn verify_record_with<R: RngCore + CryptoRng>(
         election_id: record.index().election_id.clone(),
         checks: b.checks,
         ballots,
+        counted,
+    })
+}
+
+/// How far the checks that precede the ballots got.
+enum Front {
+    /// No election context (V3–V6 failed): nothing after V6 runs.
+    NoContext,
+    /// A context, but the chain does not hold (V7): nothing after V7 runs.
+    NoChain,
+    /// The context, the board's first pass and the counted set (V10).
+    Chain {
+        context: crate::election::ElectionContext,
+        chain: board::Chain,
+        counted: EntrySet,
+    },
+}
+
+/// V3–V7 and V10: the context, the board's first pass and the revoting policy.
+fn front<R: RngCore + CryptoRng>(
+    record: &Record,
+    files: &context::Files,
+    b: &mut Builder,
+    rng: &mut R,
+    progress: Progress<'_>,
+    options: &Options,
+) -> Result<Front, RecordError> {
+    let Some(context) = context::check(record, files, b, rng) else {
+        return Ok(Front::NoContext);
+    };
+    let mut by_credential = options.sorter();
+    let Some(chain) = board::chain(record, &context, b, progress, &mut by_credential, options)?
+    else {
+        return Ok(Front::NoChain);
+    };
+    let counted = board::revoting(by_credential, &context, &chain, b, options)?;
+    Ok(Front::Chain {
+        context,
+        chain,
         counted,
     })
 }
