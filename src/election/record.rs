@@ -132,6 +132,12 @@ pub enum RecordError {
         /// The error.
         error: std::io::Error,
     },
+    /// The partials of a sharded verification are not exactly the shards of this record, or
+    /// one is not a partial (docs/verifier.md, *Sharded verification*).
+    Partial {
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 impl core::fmt::Display for RecordError {
@@ -152,6 +158,7 @@ impl core::fmt::Display for RecordError {
                 "{file}: {actual} bytes or more, but its format allows at most {max}"
             ),
             Self::Environment { what, error } => write!(f, "{what}: {error}"),
+            Self::Partial { reason } => write!(f, "sharded verification: {reason}"),
         }
     }
 }

@@ -23,7 +23,9 @@ mod ballots;
 mod board;
 mod context;
 mod decryption;
+mod shard;
 mod spill;
+pub use shard::{combine_partials, verify_shard, Partial, Shard};
 use spill::{Key, SpillSorter};
 
 /// Index kinds, in the order the external sort groups them.
@@ -463,6 +465,8 @@ pub fn verify_record_with<R: RngCore + CryptoRng>(
 }
 
 /// How far the checks that precede the ballots got.
+// One value per run, moved once: boxing the context would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Front {
     /// No election context (V3–V6 failed): nothing after V6 runs.
     NoContext,
@@ -521,6 +525,7 @@ fn unusable(e: &RecordError) -> bool {
         RecordError::NotARegularFile { .. }
             | RecordError::TooLarge { .. }
             | RecordError::Environment { .. }
+            | RecordError::Partial { .. }
     )
 }
 

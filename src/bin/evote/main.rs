@@ -78,6 +78,17 @@ enum Command {
         /// about 41 bytes per ballot and challenge, and per ciphertext
         #[arg(long)]
         temp_dir: Option<PathBuf>,
+        /// Verify only shard I of N (`I/N`): the global checks and the proofs of the I-th of N
+        /// contiguous ranges of board entries, written as a partial to `--partial`
+        #[arg(long, requires = "partial", conflicts_with_all = ["combine", "json"])]
+        shard: Option<String>,
+        /// Where a shard's partial is written
+        #[arg(long, requires = "shard")]
+        partial: Option<PathBuf>,
+        /// Merge the partials of every shard of RECORD into the whole report (the board need
+        /// not be present)
+        #[arg(long, num_args = 1.., value_name = "PARTIAL")]
+        combine: Vec<PathBuf>,
     },
     /// Check that a record's board only appended since an earlier head (hex)
     VerifyExtension {
@@ -203,7 +214,14 @@ fn main() -> ExitCode {
             record,
             json,
             temp_dir,
-        } => verify(&record, json, temp_dir),
+            shard,
+            partial,
+            combine,
+        } => match (shard, partial) {
+            (Some(shard), Some(partial)) => verify_shard_cmd(&record, &shard, &partial, temp_dir),
+            _ if !combine.is_empty() => verify_combine(&record, &combine, json, temp_dir),
+            _ => verify(&record, json, temp_dir),
+        },
         Command::VerifyExtension { old_head, record } => extension(&old_head, &record),
         Command::Check {
             record,
@@ -333,6 +351,70 @@ fn demo(
     }
 }
 
+fn verify_shard_cmd(record: &Path, shard: &str, out: &Path, temp_dir: Option<PathBuf>) -> ExitCode {
+    let Some(shard) = evote::verify::Shard::parse(shard) else {
+        return unusable(format!("--shard {shard}: expected I/N with 1 <= I <= N"));
+    };
+    let options = evote::verify::Options {
+        temp_dir,
+        ..evote::verify::Options::default()
+    };
+    match evote::verify::verify_shard(record, shard, out, &mut OsRng, &|_, _, _| {}, &options) {
+        Ok(()) => {
+            println!(
+                "shard {}/{} of {} verified; partial written to {} (merge with --combine)",
+                shard.index(),
+                shard.count(),
+                record.display(),
+                out.display()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(e) => unusable(format!("{}: {e}", record.display())),
+    }
+}
+
+fn verify_combine(
+    record: &Path,
+    partials: &[PathBuf],
+    json: bool,
+    temp_dir: Option<PathBuf>,
+) -> ExitCode {
+    let options = evote::verify::Options {
+        temp_dir,
+        ..evote::verify::Options::default()
+    };
+    let opened = match partials
+        .iter()
+        .map(|p| evote::verify::Partial::open(p))
+        .collect::<Result<Vec<_>, _>>()
+    {
+        Ok(p) => p,
+        Err(e) => return unusable(e),
+    };
+    let report = match evote::verify::combine_partials(record, opened, &mut OsRng, &options) {
+        Ok(r) => r,
+        Err(e) => return unusable(format!("{}: {e}", record.display())),
+    };
+    report_and_exit(&report, json)
+}
+
+fn report_and_exit(report: &evote::verify::Report, json: bool) -> ExitCode {
+    if json {
+        match serde_json::to_string_pretty(report) {
+            Ok(text) => println!("{text}"),
+            Err(e) => return unusable(e),
+        }
+    } else {
+        print!("{}", report.summary());
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
 fn verify(record: &Path, json: bool, temp_dir: Option<PathBuf>) -> ExitCode {
     // A progress bar on a terminal; nothing when the output goes to a file or a pipe.
     let bar = if std::io::stderr().is_terminal() && !json {
@@ -365,19 +447,7 @@ fn verify(record: &Path, json: bool, temp_dir: Option<PathBuf>) -> ExitCode {
         Ok(r) => r,
         Err(e) => return unusable(format!("{}: {e}", record.display())),
     };
-    if json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(text) => println!("{text}"),
-            Err(e) => return unusable(e),
-        }
-    } else {
-        print!("{}", report.summary());
-    }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    }
+    report_and_exit(&report, json)
 }
 
 fn parse_hex64(text: &str) -> Option<[u8; 64]> {
