@@ -849,3 +849,77 @@ fn a_withholding_guardian_biases_one_key_bit_and_no_more() {
     assert!((125..=175).contains(&preferred), "{preferred} of {runs}");
     assert!(withheld > 0 && withheld < runs);
 }
+
+/// Rounds 1-4 of an honest ceremony: the guardians' round-4 secrets and the transcript.
+fn rounds(
+    params: &CeremonyParams,
+    seed: u64,
+) -> (Vec<evote::ceremony::Round4Secret>, CeremonyTranscript) {
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (secrets, hashes): (Vec<Round1Secret>, Vec<CommitmentHashPackage>) = params
+        .indices()
+        .map(|i| part1(params, i, &mut rng).unwrap())
+        .unzip();
+    let (secrets, reveals): (Vec<_>, Vec<_>) = secrets
+        .into_iter()
+        .map(|s| s.part2(&hashes).unwrap())
+        .unzip();
+    let mut shares = Vec::new();
+    let mut third = Vec::new();
+    for s in secrets {
+        let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
+        third.push(s3);
+        shares.append(&mut sent);
+    }
+    let fourth: Vec<_> = third
+        .into_iter()
+        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
+        .collect();
+    let transcript = CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints: Vec::new(),
+    };
+    (fourth, transcript)
+}
+
+#[test]
+fn a_guardian_finishes_from_a_shared_outcome_only_if_it_is_its_ceremonys() {
+    let p = params(2, 3);
+    let (secrets, transcript) = rounds(&p, 71);
+    let outcome = adjudicate(&transcript, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    // The same key shares as each guardian's own adjudication.
+    let (again, _) = rounds(&p, 71);
+    for (s, t) in secrets.into_iter().zip(again) {
+        let shared = s.finish_adjudicated(&outcome).unwrap();
+        let (own, _) = t
+            .finish(&transcript, &mut ChaCha20Rng::seed_from_u64(2))
+            .unwrap();
+        assert_eq!(shared.public(), own.public());
+    }
+    // An outcome of another ceremony with the same parameters (other polynomials): the shares
+    // this guardian holds do not sum to the X_j it names.
+    let (secrets, _) = rounds(&p, 72);
+    let (_, other) = rounds(&p, 73);
+    let foreign = adjudicate(&other, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    for s in secrets {
+        assert!(matches!(
+            s.finish_adjudicated(&foreign),
+            Err(CeremonyError::InconsistentKeyShare)
+        ));
+    }
+    // An outcome of other parameters is refused outright.
+    let (secrets, _) = rounds(&p, 74);
+    let (_, wider) = rounds(&params(2, 4), 75);
+    let wider = adjudicate(&wider, &mut ChaCha20Rng::seed_from_u64(1)).unwrap();
+    assert!(matches!(
+        secrets
+            .into_iter()
+            .next()
+            .unwrap()
+            .finish_adjudicated(&wider),
+        Err(CeremonyError::UnexpectedPackage { .. })
+    ));
+}

@@ -137,9 +137,12 @@ pub fn run_locally<R: RngCore + CryptoRng>(
         shares,
         complaints,
     };
+    // Every guardian adjudicates the same public transcript to the same outcome: in one process
+    // that is one adjudication, which each guardian's key share is then checked against.
+    let outcome = adjudicate(&transcript, rng)?;
     let keys = secrets4
         .into_iter()
-        .map(|s| s.finish(&transcript, rng).map(|(key, _)| key))
+        .map(|s| s.finish_adjudicated(&outcome))
         .collect::<Result<Vec<_>, _>>()?;
     Ok((transcript, keys))
 }
@@ -456,6 +459,28 @@ impl Round4Secret {
             });
         }
         let outcome = adjudicate(transcript, rng)?;
+        let key = self.finish_adjudicated(&outcome)?;
+        Ok((key, outcome))
+    }
+
+    /// [`Self::finish`] from an outcome already adjudicated (several guardians simulated in one
+    /// process adjudicate the one transcript once). A [`CeremonyOutcome`] comes only from
+    /// [`adjudicate`] (or [`CeremonyOutcome::confirm`]); one of another transcript cannot give
+    /// this guardian a wrong key: its shares sum to `x_j` with `x_j·G = X_j` only for the
+    /// qualified set it names, which is checked here as in `finish`.
+    ///
+    /// # Errors
+    /// As [`Self::finish`], and [`CeremonyError::UnexpectedPackage`] for an outcome of another
+    /// ceremony.
+    pub fn finish_adjudicated(
+        self,
+        outcome: &CeremonyOutcome,
+    ) -> Result<GuardianKeyShare, CeremonyError> {
+        if outcome.params != self.params {
+            return Err(CeremonyError::UnexpectedPackage {
+                reason: "the outcome belongs to another ceremony",
+            });
+        }
         if let Some((_, why)) = outcome.culprits.iter().find(|(who, _)| *who == self.index) {
             return Err(CeremonyError::Disqualified {
                 reason: why.clone(),
@@ -481,16 +506,13 @@ impl Round4Secret {
         if secret.public_key() != public {
             return Err(CeremonyError::InconsistentKeyShare);
         }
-        Ok((
-            GuardianKeyShare {
-                index: self.index,
-                secret,
-                public,
-                params: self.params.clone(),
-                decrypted: None,
-            },
-            outcome,
-        ))
+        Ok(GuardianKeyShare {
+            index: self.index,
+            secret,
+            public,
+            params: self.params.clone(),
+            decrypted: None,
+        })
     }
 }
 
