@@ -337,7 +337,6 @@ fn flip(path: &Path, at: usize) {
 }
 
 fn cases() -> Vec<(&'static str, &'static str, Edit)> {
-    let ballots_entry = |d: &Path, edit: &dyn Fn(&mut Vec<Vec<u8>>)| common::rechain(d, edit);
     vec![
         (
             "record-version",
@@ -432,8 +431,8 @@ fn cases() -> Vec<(&'static str, &'static str, Edit)> {
         (
             "ballot-proof",
             "a bit flipped in the last response of entry 2's first range proof; board re-chained, tally rebound, hashes recomputed",
-            Box::new(move |d: &Path| {
-                ballots_entry(d, &|ballots| {
+            Box::new(|d: &Path| {
+                common::rechain(d, &|ballots| {
                     // body header 2 + 32 + 32 + 4, contest count 4, ciphertext 64, length 4
                     let at = 70 + 4 + 64 + 4 + 224 - 1;
                     ballots[0][at] ^= 1;
@@ -443,8 +442,8 @@ fn cases() -> Vec<(&'static str, &'static str, Edit)> {
         (
             "ballot-duplicate",
             "entry 2's ballot appended again; board re-chained, tally rebound, hashes recomputed",
-            Box::new(move |d: &Path| {
-                ballots_entry(d, &|ballots| {
+            Box::new(|d: &Path| {
+                common::rechain(d, &|ballots| {
                     let first = ballots[0].clone();
                     ballots.push(first);
                 })
