@@ -441,27 +441,45 @@ pub fn verify_record_with<R: RngCore + CryptoRng>(
             let second = ballots::second_pass(
                 &context, chain, &counted, None, &mut b, rng, progress, options,
             )?;
-            let tallied =
-                ballots::conclude(&context, second, files.tally.as_ref(), &mut b, options)?;
-            let counted = tallied.tally.ballots();
-            decryption::check(
-                &record,
-                &context,
-                &tallied.tally,
-                files.results.as_ref(),
-                &mut b,
-                rng,
-            )?;
-            (tallied.ballots, counted)
+            after_ballots(&record, &context, second, &files, &mut b, rng, options)?
         }
     };
+    Ok(report(&record, b, ballots, counted))
+}
+
+/// After the second pass (a whole run's, or the merge of every shard's): V9's and V11's
+/// repeats, V12, and V13–V15. Returns the ballots on the board and the counted ballots.
+fn after_ballots<R: RngCore + CryptoRng>(
+    record: &Record,
+    context: &crate::election::ElectionContext,
+    second: ballots::Second,
+    files: &context::Files,
+    b: &mut Builder,
+    rng: &mut R,
+    options: &Options,
+) -> Result<(u64, u64), RecordError> {
+    let tallied = ballots::conclude(context, second, files.tally.as_ref(), b, options)?;
+    let counted = tallied.tally.ballots();
+    decryption::check(
+        record,
+        context,
+        &tallied.tally,
+        files.results.as_ref(),
+        b,
+        rng,
+    )?;
+    Ok((tallied.ballots, counted))
+}
+
+/// The report, once every check that could run has run (V2 last: every file was hashed).
+fn report(record: &Record, mut b: Builder, ballots: u64, counted: u64) -> Report {
     b.ran(CheckId::V2, true);
-    Ok(Report {
+    Report {
         election_id: record.index().election_id.clone(),
         checks: b.checks,
         ballots,
         counted,
-    })
+    }
 }
 
 /// How far the checks that precede the ballots got.

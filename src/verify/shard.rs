@@ -26,8 +26,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha512};
 
 use super::{
-    ballots, board, context, decryption, front, Builder, Check, CheckId, Front, Key, Options,
-    Progress, Report, Status,
+    after_ballots, ballots, board, context, decryption, front, report, Builder, Check, CheckId,
+    Front, Key, Options, Progress, Report, Status,
 };
 use crate::ciphertext::Ciphertext;
 use crate::election::record::{Record, RecordError};
@@ -731,25 +731,8 @@ pub fn combine_partials<R: RngCore + CryptoRng>(
                 head,
                 last_number,
             };
-            let tallied =
-                ballots::conclude(&context, second, files.tally.as_ref(), &mut b, options)?;
-            let counted = tallied.tally.ballots();
-            decryption::check(
-                &record,
-                &context,
-                &tallied.tally,
-                files.results.as_ref(),
-                &mut b,
-                rng,
-            )?;
-            (tallied.ballots, counted)
+            after_ballots(&record, &context, second, &files, &mut b, rng, options)?
         }
     };
-    b.ran(CheckId::V2, true);
-    Ok(Report {
-        election_id: record.index().election_id.clone(),
-        checks: b.checks,
-        ballots,
-        counted,
-    })
+    Ok(report(&record, b, ballots, counted))
 }
