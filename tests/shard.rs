@@ -171,6 +171,30 @@ fn partials_that_are_not_exactly_the_shards_of_the_record_are_refused() {
             other => panic!("byte {at}: {:?}", other.map(|p| p.range())),
         }
     }
+    // The adaptive attacker on the combining machine: honest partials, but its own copy of a
+    // small file swapped after the shards ran (results.json of the tampered vector case, whose
+    // record.json lists another hash). The shards' V2 passed on their copy; the combined report
+    // must still name this copy.
+    let swapped = scratch("refusals-swapped").join("record");
+    common::copy_dir(&dir, &swapped);
+    std::fs::copy(
+        vectors().join("tampered/results-count/results.json"),
+        swapped.join("results.json"),
+    )
+    .unwrap();
+    let report = combine(&swapped, &paths).unwrap();
+    let v2 = report
+        .checks
+        .iter()
+        .find(|c| c.id.as_str() == "V2")
+        .unwrap();
+    assert_eq!(
+        v2.status,
+        evote::verify::Status::Fail,
+        "{}",
+        report.summary()
+    );
+    assert!(v2.failures[0].at.contains("results.json"));
     // Cut short, or extended.
     for len in [0, 10, bytes.len() / 2, bytes.len() - 1] {
         let path = work.join("short");

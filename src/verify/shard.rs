@@ -659,7 +659,26 @@ pub fn combine_partials<R: RngCore + CryptoRng>(
             }
         }
     }
-    let files = context::Files::read(&record, &mut Builder::new())?;
+    // The combining machine reads its own copy of the small files: the shards' V2 covered
+    // theirs, so this copy must hash as record.json says too, or V2 fails naming it (a copy
+    // swapped on this machine would otherwise be used under the shards' "pass"). Its object
+    // count is not added: the whole run counts each file once.
+    let mut here = Builder::new();
+    let files = context::Files::read(&record, &mut here)?;
+    let already: Vec<String> = b
+        .check(CheckId::V2)
+        .map(|c| c.failures.iter().map(|f| f.at.clone()).collect())
+        .unwrap_or_default();
+    if let Some(check) = here.check(CheckId::V2) {
+        // A file the shards already found wrong is reported once, as in a whole run.
+        for failure in check.failures.iter().filter(|f| !already.contains(&f.at)) {
+            b.fail(
+                CheckId::V2,
+                format!("{} (the combining machine's copy)", failure.at),
+                failure.reason.clone(),
+            );
+        }
+    }
     let (ballots, counted) = match stage {
         Stage::NoContext | Stage::NoChain => {
             decryption::hash_only(&record, &mut b)?;
