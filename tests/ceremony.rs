@@ -1,6 +1,8 @@
 //! The threshold key ceremony: completeness for every (t, n) up to 7, every kind of cheating
 //! detected and named, packages canonical.
 
+mod common;
+
 use evote::ceremony::{
     adjudicate, part1, CeremonyError, CeremonyOutcome, CeremonyParams, CeremonyTranscript,
     CommitmentHashPackage, Complaint, EncryptedShare, GuardianIndex, GuardianKeyShare,
@@ -855,34 +857,7 @@ fn rounds(
     params: &CeremonyParams,
     seed: u64,
 ) -> (Vec<evote::ceremony::Round4Secret>, CeremonyTranscript) {
-    let mut rng = ChaCha20Rng::seed_from_u64(seed);
-    let (secrets, hashes): (Vec<Round1Secret>, Vec<CommitmentHashPackage>) = params
-        .indices()
-        .map(|i| part1(params, i, &mut rng).unwrap())
-        .unzip();
-    let (secrets, reveals): (Vec<_>, Vec<_>) = secrets
-        .into_iter()
-        .map(|s| s.part2(&hashes).unwrap())
-        .unzip();
-    let mut shares = Vec::new();
-    let mut third = Vec::new();
-    for s in secrets {
-        let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
-        third.push(s3);
-        shares.append(&mut sent);
-    }
-    let fourth: Vec<_> = third
-        .into_iter()
-        .map(|s| s.part4(&shares, &mut rng).unwrap().0)
-        .collect();
-    let transcript = CeremonyTranscript {
-        params: params.clone(),
-        hashes,
-        reveals,
-        shares,
-        complaints: Vec::new(),
-    };
-    (fourth, transcript)
+    common::ceremony_rounds(params, seed, |_| {})
 }
 
 #[test]

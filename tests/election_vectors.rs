@@ -23,10 +23,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use common::spec;
-use evote::ceremony::{
-    adjudicate, part1, CeremonyParams, CeremonyTranscript, CommitmentHashPackage, EncryptedShare,
-    Round1Secret,
-};
+use evote::ceremony::{adjudicate, CeremonyParams, CeremonyTranscript, EncryptedShare};
 use evote::election::record::files;
 use evote::election::{
     Ballot, BallotBoard, ChallengedBallot, Manifest, PendingBallot, RecordIndex, RevotePolicy,
@@ -110,42 +107,18 @@ fn build_record(out: &Path) -> Vec<u8> {
 /// A 2-of-3 ceremony in which guardian 1 sends guardian 2 a share that does not open:
 /// guardian 2 complains, and guardian 1 is disqualified (`InvalidShare`).
 fn complaint_ceremony() -> CeremonyTranscript {
-    let mut rng = ChaCha20Rng::seed_from_u64(0x636f_6d70);
     let params = CeremonyParams::new([0x43; 32], 2, 3).unwrap();
-    let (secrets, hashes): (Vec<Round1Secret>, Vec<CommitmentHashPackage>) = params
-        .indices()
-        .map(|i| part1(&params, i, &mut rng).unwrap())
-        .unzip();
-    let (secrets, reveals): (Vec<_>, Vec<_>) = secrets
-        .into_iter()
-        .map(|s| s.part2(&hashes).unwrap())
-        .unzip();
-    let mut shares = Vec::new();
-    let mut next = Vec::new();
-    for s in secrets {
-        let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
-        next.push(s3);
-        shares.append(&mut sent);
-    }
-    for share in &mut shares {
-        if share.sender().get() == 1 && share.recipient().get() == 2 {
-            let mut bytes = share.to_bytes();
-            bytes[20] ^= 1; // inside the sealed share: it no longer authenticates
-            *share = EncryptedShare::from_bytes(&bytes).unwrap();
+    let (_, transcript) = common::ceremony_rounds(&params, 0x636f_6d70, |shares| {
+        for share in shares.iter_mut() {
+            if share.sender().get() == 1 && share.recipient().get() == 2 {
+                let mut bytes = share.to_bytes();
+                bytes[20] ^= 1; // inside the sealed share: it no longer authenticates
+                *share = EncryptedShare::from_bytes(&bytes).unwrap();
+            }
         }
-    }
-    let mut complaints = Vec::new();
-    for s in next {
-        complaints.append(&mut s.part4(&shares, &mut rng).unwrap().1);
-    }
-    assert_eq!(complaints.len(), 1);
-    CeremonyTranscript {
-        params,
-        hashes,
-        reveals,
-        shares,
-        complaints,
-    }
+    });
+    assert_eq!(transcript.complaints.len(), 1);
+    transcript
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -206,6 +206,12 @@ fn partials_that_are_not_exactly_the_shards_of_the_record_are_refused() {
     long.push(0);
     std::fs::write(&path, &long).unwrap();
     assert!(Partial::open(&path).is_err());
+    // Doubled: the partial written twice into one file.
+    std::fs::write(&path, [bytes.as_slice(), bytes.as_slice()].concat()).unwrap();
+    assert!(matches!(
+        Partial::open(&path),
+        Err(RecordError::Partial { .. })
+    ));
 }
 
 #[test]

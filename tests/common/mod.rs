@@ -291,4 +291,51 @@ pub fn sign_cast(body: &[u8], voter: &VoterCredential, context: &ElectionContext
 pub fn box_key() -> evote::election::BallotBoxKey {
     evote::election::BallotBoxKey::from_secret_bytes(&[7; 32]).unwrap()
 }
+
+/// Rounds 1-4 of a ceremony from `seed`, with `edit` applied to the round-3 shares before they
+/// are delivered (a cheating dealer or a faulty channel): every guardian's round-4 secret, and
+/// the public transcript with the complaints filed.
+pub fn ceremony_rounds(
+    params: &evote::ceremony::CeremonyParams,
+    seed: u64,
+    edit: impl Fn(&mut Vec<evote::ceremony::EncryptedShare>),
+) -> (
+    Vec<evote::ceremony::Round4Secret>,
+    evote::ceremony::CeremonyTranscript,
+) {
+    use evote::ceremony::{part1, CommitmentHashPackage, Round1Secret};
+    let mut rng = ChaCha20Rng::seed_from_u64(seed);
+    let (secrets, hashes): (Vec<Round1Secret>, Vec<CommitmentHashPackage>) = params
+        .indices()
+        .map(|i| part1(params, i, &mut rng).unwrap())
+        .unzip();
+    let (secrets, reveals): (Vec<_>, Vec<_>) = secrets
+        .into_iter()
+        .map(|s| s.part2(&hashes).unwrap())
+        .unzip();
+    let mut shares = Vec::new();
+    let mut third = Vec::new();
+    for s in secrets {
+        let (s3, mut sent) = s.part3(&reveals, &mut rng).unwrap();
+        third.push(s3);
+        shares.append(&mut sent);
+    }
+    edit(&mut shares);
+    let mut fourth = Vec::new();
+    let mut complaints = Vec::new();
+    for s in third {
+        let (s4, mut filed) = s.part4(&shares, &mut rng).unwrap();
+        fourth.push(s4);
+        complaints.append(&mut filed);
+    }
+    let transcript = evote::ceremony::CeremonyTranscript {
+        params: params.clone(),
+        hashes,
+        reveals,
+        shares,
+        complaints,
+    };
+    (fourth, transcript)
+}
+
 pub mod spec;
