@@ -141,7 +141,7 @@ fn board(c: &mut Criterion) {
                 for bytes in &ballots {
                     expect(board.append(&ctx, bytes, &mut rng));
                 }
-                let path = board.path().to_path_buf();
+                let path = board.path().expect("a board file").to_path_buf();
                 drop(board);
                 let _ = std::fs::remove_file(path);
             },

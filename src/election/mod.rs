@@ -6,7 +6,11 @@ pub mod ballot;
 #[cfg(feature = "fs")]
 pub mod board;
 #[cfg(feature = "fs")]
+mod board_file;
+#[cfg(feature = "fs")]
 mod board_index;
+#[cfg(feature = "fs")]
+mod board_store;
 pub mod context;
 pub mod credentials;
 #[cfg(feature = "fs")]
