@@ -132,9 +132,10 @@ struct Refusal {
 
 fn refusal(e: &BoardError) -> Refusal {
     let status = match e {
-        BoardError::Io(_) | BoardError::Corrupt { .. } | BoardError::CorruptAt { .. } => {
-            StatusCode::INTERNAL_SERVER_ERROR
-        }
+        BoardError::Io(_)
+        | BoardError::Corrupt { .. }
+        | BoardError::CorruptAt { .. }
+        | BoardError::Diverged { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         BoardError::Closed => StatusCode::CONFLICT,
         BoardError::Duplicate { .. }
         | BoardError::BallotIdReused { .. }

@@ -13,12 +13,69 @@ use evote::election::{
 use rand_chacha::ChaCha20Rng;
 use rand_core::SeedableRng;
 
+mod common;
+use common::pg;
+
 fn temp(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("board-tests");
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(name);
     let _ = std::fs::remove_file(&path);
     path
+}
+
+/// Where a rule test keeps its board: each rule test runs once on every store (the board file
+/// and PostgreSQL), with the same ballots and the same expectations.
+enum Place {
+    File(PathBuf),
+    Postgres {
+        url: String,
+        export: PathBuf,
+        _server: pg::Cluster,
+    },
+}
+
+/// The stores a rule test runs on (PostgreSQL: a server of the test's own).
+fn places(name: &str) -> Vec<Place> {
+    let mut places = vec![Place::File(temp(&format!("{name}.board")))];
+    if let Some(server) = pg::Cluster::primary(name) {
+        places.push(Place::Postgres {
+            url: server.database("board"),
+            export: temp(&format!("{name}.exported.board")),
+            _server: server,
+        });
+    }
+    places
+}
+
+impl Place {
+    fn create(&self, context: &ElectionContext) -> BallotBoard {
+        match self {
+            Self::File(path) => BallotBoard::create(path, context, box_key()).unwrap(),
+            Self::Postgres { url, .. } => {
+                BallotBoard::create_postgres(url, context, box_key()).unwrap()
+            }
+        }
+    }
+
+    fn open(&self, context: &ElectionContext) -> Result<BallotBoard, BoardError> {
+        match self {
+            Self::File(path) => open_writer(path, context),
+            Self::Postgres { url, .. } => BallotBoard::open_postgres(url, context, box_key()),
+        }
+    }
+
+    /// The board as a file: the board file itself, or the database's export of it.
+    fn file(&self) -> PathBuf {
+        match self {
+            Self::File(path) => path.clone(),
+            Self::Postgres { url, export, .. } => {
+                let _ = std::fs::remove_file(export);
+                evote::election::board_postgres::export_postgres(url, export).unwrap();
+                export.clone()
+            }
+        }
+    }
 }
 
 struct Setup {
@@ -74,92 +131,94 @@ fn vote(s: &mut Setup, voter: usize, referendum_yes: bool) -> Vec<u8> {
 
 #[test]
 fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
-    let mut s = setup(1, RevotePolicy::LastCounts);
-    let path = temp("rules.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    let a = vote(&mut s, 0, true);
-    let receipt = board.append(&s.context, &a, &mut s.rng).unwrap();
-    assert_eq!(receipt.entry, 1);
-    assert_eq!(board.head(), &receipt.head);
+    for place in places("rules") {
+        let mut s = setup(1, RevotePolicy::LastCounts);
+        let mut board = place.create(&s.context);
+        let a = vote(&mut s, 0, true);
+        let receipt = board.append(&s.context, &a, &mut s.rng).unwrap();
+        assert_eq!(receipt.entry, 1);
+        assert_eq!(board.head(), &receipt.head);
 
-    assert!(matches!(
-        board.append(&s.context, &a, &mut s.rng),
-        Err(BoardError::Duplicate { entry: 1 })
-    ));
-    // The same content under another credential: refused as a replayed ciphertext, with its
-    // ballot id or a fresh one, before any proof is checked (its proofs would fail). (Ballot
-    // ids are unique per credential, so the copied id alone is no reason.)
-    let mut copy = a.clone();
-    copy[34..66].copy_from_slice(s.voters[1].public().as_bytes());
-    assert!(matches!(
-        board.append(&s.context, &copy, &mut s.rng),
-        Err(BoardError::ReplayedCiphertext { entry: 1 })
-    ));
-    copy[2] ^= 0xff;
-    let replayed = board.append(&s.context, &copy, &mut s.rng);
-    assert!(
-        matches!(replayed, Err(BoardError::ReplayedCiphertext { entry: 1 })),
-        "{replayed:?}"
-    );
-    // A fresh ballot with a flipped proof byte.
-    let mut bad = vote(&mut s, 2, false);
-    let at = bad.len() - 100;
-    bad[at] ^= 1;
-    assert!(matches!(
-        board.append(&s.context, &bad, &mut s.rng),
-        Err(BoardError::Ballot(_))
-    ));
-    // An unknown credential.
-    let stranger = VoterCredential::generate(&mut s.rng);
-    let selections = vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![0; 4]];
-    let foreign = Ballot::encrypt_and_cast(&s.context, &stranger, &selections, &mut s.rng)
-        .unwrap()
-        .to_bytes();
-    assert!(matches!(
-        board.append(&s.context, &foreign, &mut s.rng),
-        Err(BoardError::Ballot(BallotError::UnknownCredential))
-    ));
-    // Garbage: refused by its length before it is decoded; of the right length, by decoding.
-    assert!(matches!(
-        board.append(&s.context, &[1, 2, 3], &mut s.rng),
-        Err(BoardError::Ballot(BallotError::Shape { .. }))
-    ));
-    let garbage = vec![1u8; s.context.manifest().ballot_len() as usize];
-    assert!(matches!(
-        board.append(&s.context, &garbage, &mut s.rng),
-        Err(BoardError::Ballot(BallotError::Decode(_)))
-    ));
-    // Revoting is allowed by this manifest.
-    let a2 = vote(&mut s, 0, false);
-    assert_eq!(board.append(&s.context, &a2, &mut s.rng).unwrap().entry, 2);
-    // Closed: refused, and still closed after reopening.
-    board.close().unwrap();
-    let late = vote(&mut s, 3, true);
-    assert!(matches!(
-        board.append(&s.context, &late, &mut s.rng),
-        Err(BoardError::Closed)
-    ));
-    drop(board);
-    let mut board = open_writer(&path, &s.context).unwrap();
-    assert!(board.is_closed());
-    assert!(matches!(
-        board.append(&s.context, &late, &mut s.rng),
-        Err(BoardError::Closed)
-    ));
+        assert!(matches!(
+            board.append(&s.context, &a, &mut s.rng),
+            Err(BoardError::Duplicate { entry: 1 })
+        ));
+        // The same content under another credential: refused as a replayed ciphertext, with its
+        // ballot id or a fresh one, before any proof is checked (its proofs would fail). (Ballot
+        // ids are unique per credential, so the copied id alone is no reason.)
+        let mut copy = a.clone();
+        copy[34..66].copy_from_slice(s.voters[1].public().as_bytes());
+        assert!(matches!(
+            board.append(&s.context, &copy, &mut s.rng),
+            Err(BoardError::ReplayedCiphertext { entry: 1 })
+        ));
+        copy[2] ^= 0xff;
+        let replayed = board.append(&s.context, &copy, &mut s.rng);
+        assert!(
+            matches!(replayed, Err(BoardError::ReplayedCiphertext { entry: 1 })),
+            "{replayed:?}"
+        );
+        // A fresh ballot with a flipped proof byte.
+        let mut bad = vote(&mut s, 2, false);
+        let at = bad.len() - 100;
+        bad[at] ^= 1;
+        assert!(matches!(
+            board.append(&s.context, &bad, &mut s.rng),
+            Err(BoardError::Ballot(_))
+        ));
+        // An unknown credential.
+        let stranger = VoterCredential::generate(&mut s.rng);
+        let selections = vec![vec![1, 0], vec![0; 5], vec![0; 8], vec![0; 4]];
+        let foreign = Ballot::encrypt_and_cast(&s.context, &stranger, &selections, &mut s.rng)
+            .unwrap()
+            .to_bytes();
+        assert!(matches!(
+            board.append(&s.context, &foreign, &mut s.rng),
+            Err(BoardError::Ballot(BallotError::UnknownCredential))
+        ));
+        // Garbage: refused by its length before it is decoded; of the right length, by decoding.
+        assert!(matches!(
+            board.append(&s.context, &[1, 2, 3], &mut s.rng),
+            Err(BoardError::Ballot(BallotError::Shape { .. }))
+        ));
+        let garbage = vec![1u8; s.context.manifest().ballot_len() as usize];
+        assert!(matches!(
+            board.append(&s.context, &garbage, &mut s.rng),
+            Err(BoardError::Ballot(BallotError::Decode(_)))
+        ));
+        // Revoting is allowed by this manifest.
+        let a2 = vote(&mut s, 0, false);
+        assert_eq!(board.append(&s.context, &a2, &mut s.rng).unwrap().entry, 2);
+        // Closed: refused, and still closed after reopening.
+        board.close().unwrap();
+        let late = vote(&mut s, 3, true);
+        assert!(matches!(
+            board.append(&s.context, &late, &mut s.rng),
+            Err(BoardError::Closed)
+        ));
+        drop(board);
+        let mut board = place.open(&s.context).unwrap();
+        assert!(board.is_closed());
+        assert!(matches!(
+            board.append(&s.context, &late, &mut s.rng),
+            Err(BoardError::Closed)
+        ));
+    }
 }
 
 #[test]
 fn revoting_refused_when_the_manifest_says_so() {
-    let mut s = setup(2, RevotePolicy::Refused);
-    let path = temp("norevote.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    let first = vote(&mut s, 4, true);
-    board.append(&s.context, &first, &mut s.rng).unwrap();
-    let second = vote(&mut s, 4, false);
-    assert!(matches!(
-        board.append(&s.context, &second, &mut s.rng),
-        Err(BoardError::RevoteRefused { entry: 1 })
-    ));
+    for place in places("norevote") {
+        let mut s = setup(2, RevotePolicy::Refused);
+        let mut board = place.create(&s.context);
+        let first = vote(&mut s, 4, true);
+        board.append(&s.context, &first, &mut s.rng).unwrap();
+        let second = vote(&mut s, 4, false);
+        assert!(matches!(
+            board.append(&s.context, &second, &mut s.rng),
+            Err(BoardError::RevoteRefused { entry: 1 })
+        ));
+    }
 }
 
 #[test]
@@ -271,90 +330,93 @@ fn an_auditor_detects_anything_but_appends() {
 
 #[test]
 fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
-    let mut s = setup(6, RevotePolicy::LastCounts);
-    let path = temp("tally.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    // Voters 0..5 vote; voters 1 and 3 change their referendum vote later.
-    let plan = [
-        (0, true),
-        (1, true),
-        (2, false),
-        (3, true),
-        (4, false),
-        (5, true),
-        (1, false),
-        (3, false),
-    ];
-    for (voter, yes) in plan {
-        let b = vote(&mut s, voter, yes);
-        board.append(&s.context, &b, &mut s.rng).unwrap();
+    for place in places("tally") {
+        let mut s = setup(6, RevotePolicy::LastCounts);
+        let mut board = place.create(&s.context);
+        // Voters 0..5 vote; voters 1 and 3 change their referendum vote later.
+        let plan = [
+            (0, true),
+            (1, true),
+            (2, false),
+            (3, true),
+            (4, false),
+            (5, true),
+            (1, false),
+            (3, false),
+        ];
+        for (voter, yes) in plan {
+            let b = vote(&mut s, voter, yes);
+            board.append(&s.context, &b, &mut s.rng).unwrap();
+        }
+        let head = board.close().unwrap();
+        let encrypted = tally(&place.file(), &s.context, &mut s.rng).unwrap();
+        assert_eq!(encrypted.ballots(), 6);
+        let shares: Vec<CandidateShare> = s
+            .keys
+            .iter_mut()
+            .take(2)
+            .map(|k| {
+                k.decrypt_tally(s.context.outcome(), &encrypted, &head, 2, &mut s.rng)
+                    .unwrap()
+            })
+            .collect();
+        let result = combine(s.context.outcome(), &encrypted, &shares, &mut s.rng).unwrap();
+        // Last votes: 0 yes, 1 no, 2 no, 3 no, 4 no, 5 yes -> yes 2, no 4.
+        let mut expected = vec![2, 4];
+        expected.extend([0, 0, 6, 0, 0]);
+        expected.extend([6, 0, 0, 0, 0, 0, 0, 6]);
+        expected.extend([12, 6, 0, 12]);
+        assert_eq!(result.counts, expected);
     }
-    let head = board.close().unwrap();
-    let encrypted = tally(&path, &s.context, &mut s.rng).unwrap();
-    assert_eq!(encrypted.ballots(), 6);
-    let shares: Vec<CandidateShare> = s
-        .keys
-        .iter_mut()
-        .take(2)
-        .map(|k| {
-            k.decrypt_tally(s.context.outcome(), &encrypted, &head, 2, &mut s.rng)
-                .unwrap()
-        })
-        .collect();
-    let result = combine(s.context.outcome(), &encrypted, &shares, &mut s.rng).unwrap();
-    // Last votes: 0 yes, 1 no, 2 no, 3 no, 4 no, 5 yes -> yes 2, no 4.
-    let mut expected = vec![2, 4];
-    expected.extend([0, 0, 6, 0, 0]);
-    expected.extend([6, 0, 0, 0, 0, 0, 0, 6]);
-    expected.extend([12, 6, 0, 12]);
-    assert_eq!(result.counts, expected);
 }
 
 #[test]
 fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
-    let mut s = setup(7, RevotePolicy::Refused);
-    let path = temp("batch.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    let first = vote(&mut s, 0, true);
-    board.append(&s.context, &first, &mut s.rng).unwrap();
-    let mut batch: Vec<Vec<u8>> = (1..5).map(|v| vote(&mut s, v, v % 2 == 0)).collect();
-    batch.push(batch[1].clone()); // 4: a duplicate within the batch
-    let mut bad = vote(&mut s, 5, true);
-    let at = bad.len() - 100;
-    bad[at] ^= 1;
-    batch.push(bad); // 5: invalid
-    batch.push(vote(&mut s, 0, false)); // 6: a revote, refused by this manifest
-    batch.push(vote(&mut s, 2, false)); // 7: a revote of a voter earlier in this batch
-    let results = board.append_many(&s.context, &batch, &mut s.rng).unwrap();
-    let entries: Vec<Option<u64>> = results
-        .iter()
-        .map(|r| r.as_ref().ok().map(|x| x.entry))
-        .collect();
-    assert_eq!(
-        entries,
-        vec![Some(2), Some(3), Some(4), Some(5), None, None, None, None]
-    );
-    assert!(matches!(
-        results[4],
-        Err(BoardError::Duplicate { entry: 3 })
-    ));
-    assert!(matches!(results[5], Err(BoardError::Ballot(_))));
-    assert!(matches!(
-        results[6],
-        Err(BoardError::RevoteRefused { entry: 1 })
-    ));
-    assert!(matches!(
-        results[7],
-        Err(BoardError::RevoteRefused { entry: 3 })
-    ));
-    let last_head = results[3].as_ref().unwrap().head;
-    assert_eq!(board.head(), &last_head);
-    drop(board);
-    let reopened = open_writer(&path, &s.context).unwrap();
-    assert_eq!(reopened.entries(), 5);
-    assert_eq!(reopened.head(), &last_head);
-    for r in results.iter().flatten() {
-        assert_eq!(verify_extension(&r.head, &path).unwrap().0, r.entry);
+    for place in places("batch") {
+        let mut s = setup(7, RevotePolicy::Refused);
+        let mut board = place.create(&s.context);
+        let first = vote(&mut s, 0, true);
+        board.append(&s.context, &first, &mut s.rng).unwrap();
+        let mut batch: Vec<Vec<u8>> = (1..5).map(|v| vote(&mut s, v, v % 2 == 0)).collect();
+        batch.push(batch[1].clone()); // 4: a duplicate within the batch
+        let mut bad = vote(&mut s, 5, true);
+        let at = bad.len() - 100;
+        bad[at] ^= 1;
+        batch.push(bad); // 5: invalid
+        batch.push(vote(&mut s, 0, false)); // 6: a revote, refused by this manifest
+        batch.push(vote(&mut s, 2, false)); // 7: a revote of a voter earlier in this batch
+        let results = board.append_many(&s.context, &batch, &mut s.rng).unwrap();
+        let entries: Vec<Option<u64>> = results
+            .iter()
+            .map(|r| r.as_ref().ok().map(|x| x.entry))
+            .collect();
+        assert_eq!(
+            entries,
+            vec![Some(2), Some(3), Some(4), Some(5), None, None, None, None]
+        );
+        assert!(matches!(
+            results[4],
+            Err(BoardError::Duplicate { entry: 3 })
+        ));
+        assert!(matches!(results[5], Err(BoardError::Ballot(_))));
+        assert!(matches!(
+            results[6],
+            Err(BoardError::RevoteRefused { entry: 1 })
+        ));
+        assert!(matches!(
+            results[7],
+            Err(BoardError::RevoteRefused { entry: 3 })
+        ));
+        let last_head = results[3].as_ref().unwrap().head;
+        assert_eq!(board.head(), &last_head);
+        drop(board);
+        let reopened = place.open(&s.context).unwrap();
+        assert_eq!(reopened.entries(), 5);
+        assert_eq!(reopened.head(), &last_head);
+        let file = place.file();
+        for r in results.iter().flatten() {
+            assert_eq!(verify_extension(&r.head, &file).unwrap().0, r.entry);
+        }
     }
 }
 
@@ -779,34 +841,35 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
 /// `append` and `append_many` alike, and nothing is written.
 #[test]
 fn a_ballot_of_the_wrong_length_is_refused_before_decoding() {
-    let mut s = setup(21, RevotePolicy::LastCounts);
-    let path = temp("wrong-length.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    let good = vote(&mut s, 0, true);
-    let mut long = good.clone();
-    long.push(0);
-    let short = good[..good.len() - 1].to_vec();
-    // 16 MiB of garbage: refused by its length alone.
-    let blob = vec![0xA5u8; 16 << 20];
-    for bad in [&long, &short, &blob] {
+    for place in places("wrong-length") {
+        let mut s = setup(21, RevotePolicy::LastCounts);
+        let mut board = place.create(&s.context);
+        let good = vote(&mut s, 0, true);
+        let mut long = good.clone();
+        long.push(0);
+        let short = good[..good.len() - 1].to_vec();
+        // 16 MiB of garbage: refused by its length alone.
+        let blob = vec![0xA5u8; 16 << 20];
+        for bad in [&long, &short, &blob] {
+            assert!(matches!(
+                board.append(&s.context, bad, &mut s.rng),
+                Err(BoardError::Ballot(BallotError::Shape { .. }))
+            ));
+        }
+        let verdicts = board
+            .append_many(&s.context, &[long, good, blob], &mut s.rng)
+            .unwrap();
         assert!(matches!(
-            board.append(&s.context, bad, &mut s.rng),
+            verdicts[0],
             Err(BoardError::Ballot(BallotError::Shape { .. }))
         ));
+        assert!(verdicts[1].is_ok());
+        assert!(matches!(
+            verdicts[2],
+            Err(BoardError::Ballot(BallotError::Shape { .. }))
+        ));
+        assert_eq!(board.entries(), 1);
     }
-    let verdicts = board
-        .append_many(&s.context, &[long, good, blob], &mut s.rng)
-        .unwrap();
-    assert!(matches!(
-        verdicts[0],
-        Err(BoardError::Ballot(BallotError::Shape { .. }))
-    ));
-    assert!(verdicts[1].is_ok());
-    assert!(matches!(
-        verdicts[2],
-        Err(BoardError::Ballot(BallotError::Shape { .. }))
-    ));
-    assert_eq!(board.entries(), 1);
 }
 
 /// The ballot box key of the tests' boards (fixed, so a board can be reopened).

@@ -137,8 +137,15 @@ pub enum BoardError {
         /// What is wrong.
         reason: &'static str,
     },
-    /// Another writer holds the board (a second process or a second handle).
+    /// Another writer holds the board (a second process or a second handle; for PostgreSQL,
+    /// another connection holding the board's advisory lock).
     Locked,
+    /// The store's last entry is not this writer's head: another writer appended (possible
+    /// only if the writer's lock was lost). Nothing was written; reopen the board.
+    Diverged {
+        /// The entries the store holds.
+        entries: u64,
+    },
     /// The old head is not on this board: it was not only appended to.
     NotAnExtension,
     /// The board has not been closed: it cannot be tallied yet.
@@ -191,6 +198,11 @@ impl core::fmt::Display for BoardError {
             Self::Locked => f.write_str(
                 "the board is being written by another writer (a second process or handle); \
                  readers need no lock",
+            ),
+            Self::Diverged { entries } => write!(
+                f,
+                "the board's store holds {entries} entries, not the chain this writer extends: \
+                 another writer appended; nothing was written (reopen the board)"
             ),
             Self::NotAnExtension => {
                 f.write_str("the old head is not on this board: entries were removed or changed")

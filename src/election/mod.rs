@@ -9,6 +9,8 @@ pub mod board;
 mod board_file;
 #[cfg(feature = "fs")]
 mod board_index;
+#[cfg(feature = "postgres")]
+pub mod board_postgres;
 #[cfg(feature = "fs")]
 mod board_store;
 pub mod context;

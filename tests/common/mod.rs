@@ -338,4 +338,5 @@ pub fn ceremony_rounds(
     (fourth, transcript)
 }
 
+pub mod pg;
 pub mod spec;
