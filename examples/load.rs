@@ -2,12 +2,13 @@
 //! to `evote board serve`'s server (in this process), with throughput and latency percentiles.
 //! A measurement, not a test.
 //!
-//! Run: `cargo run --release --example load -- [referendum|1-of-10] [BALLOTS] [CLIENTS]`
-//! (defaults: referendum, 4000, 64).
+//! Run: `cargo run --release --example load -- [referendum|1-of-10] [BALLOTS] [CLIENTS] [BOARD]`
+//! (defaults: referendum, 4000, 64, a board file in a temporary folder; BOARD may be an empty
+//! PostgreSQL database, `postgres://…`).
 
 use std::time::{Duration, Instant};
 
-use evote::election::{Ballot, BallotBoard, BallotBoxKey, Contest, Manifest, RevotePolicy};
+use evote::election::{Ballot, BallotBoxKey, BoardLocation, Contest, Manifest, RevotePolicy};
 use evote::party::{files, write_atomically};
 use evote::server::client::Connection;
 use evote::server::{serve, ServerConfig};
@@ -21,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let shape = args.next().unwrap_or_else(|| "referendum".into());
     let ballots: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(4000);
     let clients: usize = args.next().map(|a| a.parse()).transpose()?.unwrap_or(64);
+    let location: Option<BoardLocation> = args.next().map(|a| a.parse()).transpose()?;
     let options = if shape == "1-of-10" { 10 } else { 2 };
     let mut rng = ChaCha20Rng::seed_from_u64(11);
     let manifest = Manifest {
@@ -54,9 +56,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         &folder.join(files::CEREMONY),
         &election.transcript.to_bytes(),
     )?;
-    let board = dir.join("board.bin");
+    let board = location.unwrap_or_else(|| BoardLocation::File(dir.join("board.bin")));
     let key = BallotBoxKey::generate(&mut rng);
-    drop(BallotBoard::create(&board, &election.context, key.clone())?);
+    drop(board.create(&election.context, key.clone())?);
+    eprintln!("board: {board}");
     eprintln!("encrypting {ballots} {shape} ballots...");
     let made: Vec<Vec<u8>> = election
         .voters

@@ -46,8 +46,8 @@ use tokio::sync::{oneshot, Semaphore};
 use crate::election::ballot::{CAST_TAIL, CHALLENGE_TAIL};
 use crate::election::board::{BoardReader, Entry};
 use crate::election::{
-    check_ballot, BallotBoard, BallotBoxKey, BallotStatus, BoardError, ElectionContext, Query,
-    Receipt,
+    check_ballot_in, BallotBoard, BallotBoxKey, BallotStatus, BoardError, BoardLocation,
+    ElectionContext, LookupError, Query, Receipt,
 };
 use crate::party::{self, hex};
 
@@ -106,8 +106,8 @@ pub const BOOTH_CSP: &str = "default-src 'none'; script-src 'self' 'wasm-unsafe-
 pub struct ServerConfig {
     /// The election folder (after the ceremony).
     pub election: PathBuf,
-    /// The board file (created with `evote board create`).
-    pub board: PathBuf,
+    /// The board (created with `evote board create`): a file, or a PostgreSQL database.
+    pub board: BoardLocation,
     /// The ballot box's key.
     pub key: BallotBoxKey,
     /// The address to listen on.
@@ -234,7 +234,7 @@ struct App {
     jobs: SyncSender<Job>,
     context: Arc<ElectionContext>,
     election: Arc<PathBuf>,
-    board: Arc<PathBuf>,
+    board: Arc<BoardLocation>,
     ballot_box: [u8; 32],
     admin_token: Arc<String>,
     in_flight: Arc<Semaphore>,
@@ -418,10 +418,29 @@ fn board_chunk(path: &Path, from: u64) -> Result<(Vec<u8>, u64), String> {
     Ok((bytes, next))
 }
 
+/// [`board_chunk`] for a board in PostgreSQL: whole entries from `from`, read from the
+/// database by a connection of this request's own (no lock).
+#[cfg(feature = "postgres")]
+fn board_chunk_postgres(url: &str, from: u64) -> Result<(Vec<u8>, u64), String> {
+    let mut bytes = crate::election::board_postgres::PostgresBoardBytes::connect(url, from.max(1))
+        .map_err(|e| e.to_string())?;
+    let chunk = bytes
+        .chunk(usize::try_from(MAX_BOARD_CHUNK).unwrap_or(usize::MAX))
+        .map_err(|e| e.to_string())?;
+    Ok((chunk, bytes.next_entry()))
+}
+
 async fn get_board(State(app): State<App>, UrlQuery(q): UrlQuery<From>) -> Response {
-    let path = app.board.clone();
+    let board = app.board.clone();
     let from = q.from.unwrap_or(1);
-    match tokio::task::spawn_blocking(move || board_chunk(&path, from)).await {
+    let read = move || match board.as_ref() {
+        BoardLocation::File(path) => board_chunk(path, from),
+        #[cfg(feature = "postgres")]
+        BoardLocation::Postgres(url) => board_chunk_postgres(url, from),
+        #[cfg(not(feature = "postgres"))]
+        BoardLocation::Postgres(_) => Err("built without PostgreSQL".to_owned()),
+    };
+    match tokio::task::spawn_blocking(read).await {
         Ok(Ok((bytes, next))) => {
             let mut headers = HeaderMap::new();
             headers.insert(
@@ -450,7 +469,8 @@ struct TrackerBody {
 async fn get_tracker(State(app): State<App>, UrlPath(tracker): UrlPath<String>) -> Response {
     let (context, board) = (app.context.clone(), app.board.clone());
     let answer = tokio::task::spawn_blocking(move || {
-        check_ballot(&context, &board, &Query::Tracker(tracker), &mut OsRng)
+        let reader = board.reader().map_err(LookupError::from)?;
+        check_ballot_in(&context, reader, &Query::Tracker(tracker), &mut OsRng)
     })
     .await;
     match answer {
@@ -643,8 +663,10 @@ pub fn serve(
         }
         None => None,
     };
-    let board = BallotBoard::open(&config.board, &context, config.key)
-        .map_err(|e| format!("{}: {e}", config.board.display()))?;
+    let board = config
+        .board
+        .open(&context, config.key)
+        .map_err(|e| format!("{}: {e}", config.board))?;
     let ballot_box = board.ballot_box().to_bytes();
     let (jobs, queue) = mpsc::sync_channel(MAX_IN_FLIGHT);
     let writer_context = Arc::clone(&context);

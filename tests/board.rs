@@ -1158,3 +1158,89 @@ fn the_index_log_speeds_reopening_and_is_never_trusted_blindly() {
 fn common_header() -> usize {
     11 + 1 + 64 + 32
 }
+
+/// What the database can do to the PostgreSQL store, and what the store does about it: a second
+/// writer is refused while the first holds the lock; rows written behind the writer's back
+/// (the lock is advisory) are found before anything is written on top of them, never forked;
+/// a last entry altered in the database is refused at open; an entry altered in the middle is
+/// found by the export, which reads every chain link back.
+#[test]
+fn the_postgres_store_refuses_second_writers_forks_and_altered_rows() {
+    let Some(server) = pg::Cluster::primary("pg-hostile") else {
+        return;
+    };
+    let url = server.database("board");
+    let mut s = setup(31, RevotePolicy::LastCounts);
+    let mut board = BallotBoard::create_postgres(&url, &s.context, box_key()).unwrap();
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Locked)
+    ));
+    let mut cast = Vec::new();
+    for v in 0..3 {
+        let b = vote(&mut s, v, true);
+        board.append(&s.context, &b, &mut s.rng).unwrap();
+        cast.push(b);
+    }
+    // Another election's context, or another ballot box key: not this board.
+    let other = setup(32, RevotePolicy::LastCounts);
+    drop(board);
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &other.context, box_key()),
+        Err(BoardError::WrongBoard { .. })
+    ));
+    let other_key = evote::election::BallotBoxKey::from_secret_bytes(&[8; 32]).unwrap();
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, other_key),
+        Err(BoardError::WrongBoard { .. })
+    ));
+    assert!(BallotBoard::create_postgres(&url, &s.context, box_key()).is_err());
+    let mut board = BallotBoard::open_postgres(&url, &s.context, box_key()).unwrap();
+    assert_eq!(board.entries(), 3);
+    // A row appended behind the writer: its next commit sees a head that is not its own.
+    let mut sql = server.client("board");
+    sql.batch_execute(
+        "INSERT INTO evote_entries SELECT 4, 2, '\\x0400000000000000'::bytea || '\\x02'::bytea, \
+         hash FROM evote_entries WHERE number = 3",
+    )
+    .unwrap();
+    let b = vote(&mut s, 3, true);
+    assert!(matches!(
+        board.append(&s.context, &b, &mut s.rng),
+        Err(BoardError::Diverged { entries: 4 })
+    ));
+    let count: i64 = sql
+        .query_one("SELECT count(*) FROM evote_entries", &[])
+        .unwrap()
+        .get(0);
+    assert_eq!(count, 4, "nothing written on top of a foreign row");
+    drop(board);
+    // Reopened, the foreign row does not chain.
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Corrupt { entry: 4, .. })
+    ));
+    sql.batch_execute("DELETE FROM evote_entries WHERE number = 4")
+        .unwrap();
+    // One byte of entry 2's ballot changed in the database: the last entry still chains from
+    // its stored predecessor, so open succeeds, but the export reads every link and refuses.
+    sql.batch_execute(
+        "UPDATE evote_entries SET payload = set_byte(payload, 100, get_byte(payload, 100) # 1) \
+         WHERE number = 2",
+    )
+    .unwrap();
+    let out = temp("pg-hostile.exported.board");
+    assert!(matches!(
+        evote::election::board_postgres::export_postgres(&url, &out),
+        Err(BoardError::Corrupt { entry: 2, .. })
+    ));
+    // The last entry's hash changed: refused at open.
+    sql.batch_execute(
+        "UPDATE evote_entries SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1) WHERE number = 3",
+    )
+    .unwrap();
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Corrupt { entry: 3, .. })
+    ));
+}

@@ -482,3 +482,301 @@ fn the_booth_page_is_served_with_its_module_and_nothing_else() {
         (200, b"\0asm\x01\0\0\0".as_slice())
     );
 }
+
+mod common;
+use common::pg;
+
+/// Creates a board in the PostgreSQL database `url` with a new key file `key`.
+fn create_postgres_board(e: &Path, url: &str, key: &Path) {
+    evote(
+        &[
+            "board",
+            "create",
+            "--election",
+            s(e),
+            "--board",
+            url,
+            "--key",
+            s(key),
+        ],
+        &[],
+    );
+}
+
+/// `evote board export` of `url` into `out` (replaced).
+fn export(url: &str, out: &Path) {
+    let _ = std::fs::remove_file(out);
+    evote(&["board", "export", "--board", url, "--out", s(out)], &[]);
+}
+
+/// Posts `ballots` from `clients` concurrent connections until one is refused or fails;
+/// calls `during` once `after` receipts exist (with the receipts so far). Returns every receipt.
+fn post_under_load(
+    addr: &str,
+    ballots: &[Vec<u8>],
+    clients: usize,
+    after: usize,
+    during: impl FnOnce(),
+) -> Vec<Receipt> {
+    let receipts = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for chunk in ballots.chunks(ballots.len().div_ceil(clients)) {
+            let receipts = &receipts;
+            scope.spawn(move || {
+                let Ok(mut conn) = Connection::open(addr) else {
+                    return;
+                };
+                for bytes in chunk {
+                    match conn.request("POST", "/ballots", &[], bytes) {
+                        Ok(r) if r.status == 201 => {
+                            let body = json(&r.body);
+                            let receipt = Receipt::from_bytes(
+                                &unhex(body["receipt"].as_str().unwrap()).unwrap(),
+                            )
+                            .unwrap();
+                            receipts.lock().unwrap().push(receipt);
+                        }
+                        _ => return,
+                    }
+                }
+            });
+        }
+        let started = std::time::Instant::now();
+        while receipts.lock().unwrap().len() < after && started.elapsed().as_secs() < 120 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        during();
+    });
+    receipts.into_inner().unwrap()
+}
+
+/// Posts one ballot, retrying while the ballot box answers 503 (its database is failing over):
+/// the receipt, within `patience`.
+fn post_retrying(addr: &str, bytes: &[u8], patience: std::time::Duration) -> Receipt {
+    let started = std::time::Instant::now();
+    loop {
+        if let Ok(mut conn) = Connection::open(addr) {
+            if let Ok(r) = conn.request("POST", "/ballots", &[], bytes) {
+                if r.status == 201 {
+                    let body = json(&r.body);
+                    return Receipt::from_bytes(&unhex(body["receipt"].as_str().unwrap()).unwrap())
+                        .unwrap();
+                }
+                // A ballot whose batch committed but was not answered before the failover is
+                // on the board: refused as a duplicate, which is an answer too.
+                assert!(
+                    r.status == 503 || r.status == 409,
+                    "{}: {}",
+                    r.status,
+                    String::from_utf8_lossy(&r.body)
+                );
+                if r.status == 409 {
+                    panic!("unexpected refusal: {}", String::from_utf8_lossy(&r.body));
+                }
+            }
+        }
+        assert!(
+            started.elapsed() < patience,
+            "no receipt within {patience:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The ballot box on PostgreSQL answers as on a file: receipts, refusals, the board's bytes
+/// from any entry (the very bytes `board export` writes), tracker lookups, the close.
+#[test]
+fn the_ballot_box_on_postgres_serves_the_board_files_bytes() {
+    let Some(db) = pg::Cluster::primary("serve") else {
+        return;
+    };
+    let url = db.database("board");
+    let (dir, e, c, _, _) = election("postgres-serve", "4");
+    let key = dir.join("pg.key");
+    create_postgres_board(&e, &url, &key);
+    let (mut server, addr) = serve(&e, Path::new(&url), &key);
+    let mut conn = Connection::open(&addr).unwrap();
+    let mut receipts = Vec::new();
+    for v in 1..=3 {
+        let b = ballot(&e, &c, v, &dir.join(format!("{v}.ballot")));
+        let r = conn.request("POST", "/ballots", &[], &b).unwrap();
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        receipts.push(
+            Receipt::from_bytes(&unhex(json(&r.body)["receipt"].as_str().unwrap()).unwrap())
+                .unwrap(),
+        );
+        let again = conn.request("POST", "/ballots", &[], &b).unwrap();
+        assert_eq!(again.status, 409);
+    }
+    let exported = dir.join("exported.bin");
+    export(&url, &exported);
+    let file = std::fs::read(&exported).unwrap();
+    let whole = conn.request("GET", "/board?from=1", &[], &[]).unwrap();
+    assert_eq!(whole.body, file);
+    // From entry 2: the file's bytes after the header and the first entry.
+    let from2 = conn.request("GET", "/board?from=2", &[], &[]).unwrap();
+    assert!(file.ends_with(&from2.body));
+    assert_eq!(
+        from2.body.len(),
+        file.len() - common::BOARD_HEADER - (file.len() - common::BOARD_HEADER) / 3
+    );
+    for r in &receipts {
+        assert_eq!(verify_extension(&r.head, &exported).unwrap().0, r.entry);
+        let t = json(
+            &conn
+                .request("GET", &format!("/trackers/{}", hex(&r.tracker)), &[], &[])
+                .unwrap()
+                .body,
+        );
+        assert_eq!(t["status"].as_str(), Some("counted"));
+    }
+    let r = conn
+        .request(
+            "POST",
+            "/admin/close",
+            &[("Authorization", &format!("Bearer {TOKEN}"))],
+            &[],
+        )
+        .unwrap();
+    assert_eq!(r.status, 200);
+    server.kill().unwrap();
+    server.wait().unwrap();
+    export(&url, &exported);
+    // The close is the exported board's last entry, after the three ballots.
+    let mut reader =
+        evote::election::board::BoardReader::new(std::fs::File::open(&exported).unwrap()).unwrap();
+    let mut last = None;
+    while let Some(entry) = reader.next_checked().unwrap() {
+        last = Some(entry);
+    }
+    assert!(matches!(
+        last,
+        Some(evote::election::board::Entry::Close { number: 4, .. })
+    ));
+}
+
+/// Kill -9 the primary under load, promote its synchronous standby: the ballot box (given both
+/// hosts, `target_session_attrs=read-write`) finds the new primary by itself, every ballot that
+/// got a receipt is on the new primary's board, and the chain continues.
+#[test]
+fn a_primary_killed_under_load_loses_no_receipted_ballot_after_failover() {
+    let Some(mut primary) = pg::Cluster::primary("failover-primary") else {
+        return;
+    };
+    primary.database("board");
+    let standby = primary.add_sync_standby("failover-standby");
+    let url = format!(
+        "postgres://evote@127.0.0.1:{},127.0.0.1:{}/board?target_session_attrs=read-write",
+        primary.port, standby.port
+    );
+    let voters = 40;
+    let (dir, e, c, _, _) = election("postgres-failover", "40");
+    let key = dir.join("pg.key");
+    create_postgres_board(&e, &url, &key);
+    let ballots: Vec<Vec<u8>> = (1..=voters)
+        .map(|v| ballot(&e, &c, v, &dir.join(format!("{v}.ballot"))))
+        .collect();
+    let (mut server, addr) = serve(&e, Path::new(&url), &key);
+    let receipts = post_under_load(&addr, &ballots[..28], 4, 8, || primary.kill9());
+    assert!(
+        (8..28).contains(&receipts.len()),
+        "{} receipts: the kill was not under load",
+        receipts.len()
+    );
+    standby.promote();
+    // The ballot box reconnects to the promoted standby by itself.
+    let patience = std::time::Duration::from_secs(60);
+    let later: Vec<Receipt> = ballots[28..]
+        .iter()
+        .map(|b| post_retrying(&addr, b, patience))
+        .collect();
+    server.kill().unwrap();
+    server.wait().unwrap();
+    let exported = dir.join("after-failover.bin");
+    export(&standby.url("board"), &exported);
+    for r in receipts.iter().chain(&later) {
+        let (n, _) = verify_extension(&r.head, &exported)
+            .unwrap_or_else(|e| panic!("entry {}: {e}", r.entry));
+        assert_eq!(n, r.entry);
+    }
+    eprintln!(
+        "{} receipts before the kill and {} after the failover, all on the new primary",
+        receipts.len(),
+        later.len()
+    );
+}
+
+/// Two ballot boxes on one database: the second is refused while the first writes under load;
+/// once the first is killed, the second takes over and continues the one chain; no ballot is
+/// acknowledged twice.
+#[test]
+fn a_second_ballot_box_on_one_database_is_refused_then_takes_over() {
+    let Some(db) = pg::Cluster::primary("two-writers") else {
+        return;
+    };
+    let url = db.database("board");
+    let (dir, e, c, _, _) = election("postgres-two", "36");
+    let key = dir.join("pg.key");
+    create_postgres_board(&e, &url, &key);
+    let ballots: Vec<Vec<u8>> = (1..=36)
+        .map(|v| ballot(&e, &c, v, &dir.join(format!("{v}.ballot"))))
+        .collect();
+    let (mut first, addr) = serve(&e, Path::new(&url), &key);
+    let mut second_refusal = String::new();
+    let mut receipts = post_under_load(&addr, &ballots[..24], 4, 6, || {
+        // The second ballot box, started while the first writes: refused, saying why.
+        let out = Command::new(env!("CARGO_BIN_EXE_evote"))
+            .args([
+                "board",
+                "serve",
+                "--election",
+                s(&e),
+                "--board",
+                &url,
+                "--key",
+                s(&key),
+            ])
+            .args(["--listen", "127.0.0.1:0"])
+            .env("EVOTE_ADMIN_TOKEN", TOKEN)
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        second_refusal = String::from_utf8_lossy(&out.stderr).into_owned();
+        first.kill().unwrap();
+    });
+    first.wait().unwrap();
+    assert!(
+        second_refusal.contains("another writer"),
+        "{second_refusal}"
+    );
+    let before = receipts.len();
+    let (mut second, addr) = serve(&e, Path::new(&url), &key);
+    let mut conn = Connection::open(&addr).unwrap();
+    for b in &ballots[24..] {
+        let r = conn.request("POST", "/ballots", &[], b).unwrap();
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+        receipts.push(
+            Receipt::from_bytes(&unhex(json(&r.body)["receipt"].as_str().unwrap()).unwrap())
+                .unwrap(),
+        );
+    }
+    second.kill().unwrap();
+    second.wait().unwrap();
+    let exported = dir.join("two.bin");
+    export(&url, &exported);
+    let mut entries = std::collections::HashSet::new();
+    let mut trackers = std::collections::HashSet::new();
+    for r in &receipts {
+        assert_eq!(verify_extension(&r.head, &exported).unwrap().0, r.entry);
+        assert!(
+            entries.insert(r.entry),
+            "entry {} acknowledged twice",
+            r.entry
+        );
+        assert!(trackers.insert(r.tracker), "a ballot acknowledged twice");
+    }
+    assert!(
+        (6..24).contains(&before),
+        "{before} receipts before the kill"
+    );
+}

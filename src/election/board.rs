@@ -463,6 +463,119 @@ impl<R: Read> BoardReader<R> {
     }
 }
 
+/// Where a board is kept: a board file, or a PostgreSQL database (given by its connection
+/// string, `postgres://…` or `postgresql://…`). Parsed from a command line's `--board`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum BoardLocation {
+    /// A board file.
+    File(PathBuf),
+    /// A PostgreSQL connection string (feature `postgres`).
+    Postgres(String),
+}
+
+impl core::str::FromStr for BoardLocation {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(
+            if s.starts_with("postgres://") || s.starts_with("postgresql://") {
+                Self::Postgres(s.to_owned())
+            } else {
+                Self::File(PathBuf::from(s))
+            },
+        )
+    }
+}
+
+impl core::fmt::Display for BoardLocation {
+    /// The path, or the connection string without its password.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Postgres(url) => {
+                // postgres://user:password@host/... -> postgres://user@host/...
+                let (scheme, rest) = url.split_once("://").unwrap_or(("postgres", url));
+                match rest.split_once('@') {
+                    Some((user, host)) => {
+                        let user = user.split(':').next().unwrap_or("");
+                        write!(f, "{scheme}://{user}@{host}")
+                    }
+                    None => write!(f, "{scheme}://{rest}"),
+                }
+            }
+        }
+    }
+}
+
+impl core::fmt::Debug for BoardLocation {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "BoardLocation({self})")
+    }
+}
+
+#[cfg(not(feature = "postgres"))]
+fn no_postgres() -> BoardError {
+    BoardError::Io(std::io::Error::other(
+        "this program was built without PostgreSQL (feature `postgres`)",
+    ))
+}
+
+impl BoardLocation {
+    /// Creates an empty board here ([`BallotBoard::create`] or
+    /// [`BallotBoard::create_postgres`]).
+    ///
+    /// # Errors
+    /// As those.
+    pub fn create(
+        &self,
+        context: &ElectionContext,
+        key: BallotBoxKey,
+    ) -> Result<BallotBoard, BoardError> {
+        match self {
+            Self::File(path) => BallotBoard::create(path, context, key),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => BallotBoard::create_postgres(url, context, key),
+            #[cfg(not(feature = "postgres"))]
+            Self::Postgres(_) => Err(no_postgres()),
+        }
+    }
+
+    /// Opens the board here to write to it ([`BallotBoard::open`] or
+    /// [`BallotBoard::open_postgres`]).
+    ///
+    /// # Errors
+    /// As those.
+    pub fn open(
+        &self,
+        context: &ElectionContext,
+        key: BallotBoxKey,
+    ) -> Result<BallotBoard, BoardError> {
+        match self {
+            Self::File(path) => BallotBoard::open(path, context, key),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => BallotBoard::open_postgres(url, context, key),
+            #[cfg(not(feature = "postgres"))]
+            Self::Postgres(_) => Err(no_postgres()),
+        }
+    }
+
+    /// The board's bytes, as the board file holds them, for a reader (no lock is taken).
+    ///
+    /// # Errors
+    /// I/O or connection errors.
+    pub fn reader(&self) -> Result<Box<dyn Read + Send>, BoardError> {
+        match self {
+            Self::File(path) => Ok(Box::new(BufReader::new(File::open(path)?))),
+            #[cfg(feature = "postgres")]
+            Self::Postgres(url) => Ok(Box::new(
+                super::board_postgres::PostgresBoardBytes::connect(url, 1)?,
+            )),
+            #[cfg(not(feature = "postgres"))]
+            Self::Postgres(_) => Err(no_postgres()),
+        }
+    }
+}
+
 /// The board: its rules over a store of entries and indices.
 ///
 /// The rules are here, once, whatever the store: decoding, verification, numbering and

@@ -1,4 +1,4 @@
-//! The ballot board kept in PostgreSQL (feature `postgres`): the second [`Store`].
+//! The ballot board kept in PostgreSQL (feature `postgres`): the second board store (`board_store::Store`).
 //!
 //! The rules stay in [`BallotBoard`]; the database holds the entries with their chain hashes
 //! and the indices as tables with unique constraints, so the ballot box's memory does not grow
@@ -14,7 +14,7 @@
 //! primary key: two writers can never fork the chain, whatever happens to the lock.
 //!
 //! # Durability
-//! [`Store::commit`] writes a whole batch in one transaction and returns only after `COMMIT`
+//! A commit (`Store::commit`) writes a whole batch in one transaction and returns only after `COMMIT`
 //! returned. What `COMMIT` waits for is the server's `synchronous_commit` with
 //! `synchronous_standby_names`: with a synchronous standby and `on` (or `remote_apply`) the
 //! entries are flushed on both machines before a receipt exists.
@@ -812,13 +812,20 @@ pub fn export_postgres(url: &str, out: &std::path::Path) -> Result<(u64, [u8; 64
         .write(true)
         .create_new(true)
         .open(out)?;
-    std::io::copy(&mut bytes, &mut file)?;
-    file.flush()?;
-    file.sync_all()?;
-    let mut reader = BoardReader::new(std::io::BufReader::new(std::fs::File::open(out)?))?;
-    let mut entries = 0;
-    while reader.next_checked()?.is_some() {
-        entries += 1;
+    let checked = (|| {
+        std::io::copy(&mut bytes, &mut file)?;
+        file.flush()?;
+        file.sync_all()?;
+        let mut reader = BoardReader::new(std::io::BufReader::new(std::fs::File::open(out)?))?;
+        let mut entries = 0;
+        while reader.next_checked()?.is_some() {
+            entries += 1;
+        }
+        Ok((entries, *reader.head()))
+    })();
+    if checked.is_err() {
+        // No board file is left that could be taken for the board.
+        let _ = std::fs::remove_file(out);
     }
-    Ok((entries, *reader.head()))
+    checked
 }

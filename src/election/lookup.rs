@@ -18,7 +18,7 @@
 //! reported as [`LookupError::Ambiguous`], never resolved by picking one.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use rand_core::{CryptoRng, RngCore};
@@ -196,7 +196,22 @@ pub fn check_ballot<R: RngCore + CryptoRng>(
     query: &Query,
     rng: &mut R,
 ) -> Result<BallotCheck, LookupError> {
-    let mut reader = BoardReader::new(BufReader::new(File::open(board).map_err(BoardError::Io)?))?;
+    let file = File::open(board).map_err(BoardError::Io)?;
+    check_ballot_in(context, BufReader::new(file), query, rng)
+}
+
+/// [`check_ballot`] on a board's bytes from any reader (a file, or a board kept in PostgreSQL
+/// streamed as the file's bytes).
+///
+/// # Errors
+/// As [`check_ballot`].
+pub fn check_ballot_in<R: RngCore + CryptoRng>(
+    context: &ElectionContext,
+    board: impl Read,
+    query: &Query,
+    rng: &mut R,
+) -> Result<BallotCheck, LookupError> {
+    let mut reader = BoardReader::new(board)?;
     if reader.election() != context.hash() {
         return Err(BoardError::WrongBoard {
             reason: "the board belongs to another election",

@@ -28,11 +28,11 @@ pub use ballot::{
     VerifiedBallot, VerifiedChallenge,
 };
 #[cfg(feature = "fs")]
-pub use board::{verify_extension, BallotBoard, BoardError};
+pub use board::{verify_extension, BallotBoard, BoardError, BoardLocation};
 pub use context::{ContextError, ElectionContext, VoterContext};
 pub use credentials::{CredentialError, CredentialList, VoterCredential};
 #[cfg(feature = "fs")]
-pub use lookup::{check_ballot, BallotCheck, BallotStatus, LookupError, Query};
+pub use lookup::{check_ballot, check_ballot_in, BallotCheck, BallotStatus, LookupError, Query};
 pub use manifest::{Contest, Manifest, ManifestError, RevotePolicy};
 pub use receipt::{BallotBoxKey, EntryKind, Receipt};
 #[cfg(feature = "fs")]

@@ -195,6 +195,9 @@ impl Cluster {
                     "stream",
                     "--no-sync",
                     "-R",
+                    // An immediate checkpoint (the default spreads it over minutes).
+                    "-c",
+                    "fast",
                 ],
             ),
             "pg_basebackup",
@@ -216,10 +219,9 @@ impl Cluster {
         standby.start();
         let mut admin = self.client("postgres");
         admin
-            .batch_execute(
-                "ALTER SYSTEM SET synchronous_standby_names = 'standby1'; SELECT pg_reload_conf()",
-            )
+            .batch_execute("ALTER SYSTEM SET synchronous_standby_names = 'standby1'")
             .unwrap();
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             let sync: i64 = admin

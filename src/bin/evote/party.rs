@@ -10,7 +10,8 @@ use evote::ceremony::{adjudicate, Guardian, GuardianIndex, KdfParams};
 use evote::decryption::{combine, CandidateShare};
 use evote::election::board::tally;
 use evote::election::{
-    BallotBoard, BallotBoxKey, ElectionResults, Manifest, PendingBallot, RecordParts, VoterContext,
+    BallotBoxKey, BoardLocation, ElectionResults, Manifest, PendingBallot, RecordParts,
+    VoterContext,
 };
 use evote::party::{
     self, ceremony_params, election_context, election_new, guardian_finish, guardian_step, hex,
@@ -164,9 +165,10 @@ pub enum BoardCommand {
         /// The election folder
         #[arg(long)]
         election: PathBuf,
-        /// The board file to create
+        /// The board to create: a file, or a PostgreSQL database (postgres://…; the schema is
+        /// created; docs/board-postgres.md)
         #[arg(long)]
-        board: PathBuf,
+        board: BoardLocation,
         /// The ballot box's key file to create (private: it signs receipts)
         #[arg(long)]
         key: PathBuf,
@@ -177,9 +179,9 @@ pub enum BoardCommand {
         /// The election folder
         #[arg(long)]
         election: PathBuf,
-        /// The board
+        /// The board: a file or postgres://…
         #[arg(long)]
-        board: PathBuf,
+        board: BoardLocation,
         /// The ballot box's key file
         #[arg(long)]
         key: PathBuf,
@@ -196,9 +198,10 @@ pub enum BoardCommand {
         /// The election folder
         #[arg(long)]
         election: PathBuf,
-        /// The board (created with `evote board create`)
+        /// The board (created with `evote board create`): a file, or a PostgreSQL database
+        /// (postgres://…; several hosts with target_session_attrs=read-write follow a failover)
         #[arg(long)]
-        board: PathBuf,
+        board: BoardLocation,
         /// The ballot box's key file
         #[arg(long)]
         key: PathBuf,
@@ -219,15 +222,25 @@ pub enum BoardCommand {
         #[arg(long)]
         booth_module: Option<PathBuf>,
     },
+    /// Write a board kept in PostgreSQL as the board file's exact bytes (for the record,
+    /// `evote tally` and `evote verify`), checking every entry's chain
+    Export {
+        /// The board: postgres://…
+        #[arg(long)]
+        board: BoardLocation,
+        /// The board file to write (must not exist)
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Close the board: no ballot is accepted afterwards; prints the head to publish. With
     /// --server, asks the running ballot box to close (with the admin token)
     Close {
         /// The election folder
         #[arg(long)]
         election: PathBuf,
-        /// The board
+        /// The board: a file or postgres://…
         #[arg(long, required_unless_present = "server")]
-        board: Option<PathBuf>,
+        board: Option<BoardLocation>,
         /// The ballot box's key file
         #[arg(long, required_unless_present = "server")]
         key: Option<PathBuf>,
@@ -658,10 +671,10 @@ pub fn board(command: BoardCommand) -> ExitCode {
                     use std::os::unix::fs::PermissionsExt;
                     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o600))?;
                 }
-                let b = BallotBoard::create(&board, &context, k)?;
+                let b = board.create(&context, k)?;
                 println!(
                     "board {} created; ballot box key {} (receipts verify under it)",
-                    board.display(),
+                    board,
                     hex(b.ballot_box().as_bytes())
                 );
                 Ok(ExitCode::SUCCESS)
@@ -674,7 +687,7 @@ pub fn board(command: BoardCommand) -> ExitCode {
                 ballots,
             } => {
                 let context = election_context(&election, &mut OsRng)?;
-                let mut b = BallotBoard::open(&board, &context, read_key(&key)?)?;
+                let mut b = board.open(&context, read_key(&key)?)?;
                 let mut refused = 0;
                 for path in &ballots {
                     let bytes =
@@ -743,6 +756,31 @@ pub fn board(command: BoardCommand) -> ExitCode {
                 )?;
                 Ok(ExitCode::SUCCESS)
             }
+            BoardCommand::Export { board, out } => {
+                let BoardLocation::Postgres(url) = &board else {
+                    return Err(format!(
+                        "{board} is a board file already: copy it (export reads a PostgreSQL board)"
+                    )
+                    .into());
+                };
+                #[cfg(feature = "postgres")]
+                {
+                    let (entries, head) =
+                        evote::election::board_postgres::export_postgres(url, &out)
+                            .map_err(|e| format!("{board}: {e}"))?;
+                    println!(
+                        "{} written: {entries} entries, every one chained; head {}",
+                        out.display(),
+                        hex(&head)
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                #[cfg(not(feature = "postgres"))]
+                {
+                    let _ = (url, out);
+                    Err("built without PostgreSQL (feature `postgres`)".into())
+                }
+            }
             BoardCommand::Close {
                 election,
                 board,
@@ -788,7 +826,7 @@ pub fn board(command: BoardCommand) -> ExitCode {
                     return Err("--board and --key, or --server".into());
                 };
                 let context = election_context(&election, &mut OsRng)?;
-                let mut b = BallotBoard::open(&board, &context, read_key(&key)?)?;
+                let mut b = board.open(&context, read_key(&key)?)?;
                 let head = b.close()?;
                 println!(
                     "board closed after {} entries; head {}",
