@@ -372,6 +372,8 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
 
 #[test]
 fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
+    // The same ballots on every store: the same board, byte for byte.
+    let mut boards: Vec<Vec<u8>> = Vec::new();
     for place in places("batch") {
         let mut s = setup(7, RevotePolicy::Refused);
         let mut board = place.create(&s.context);
@@ -413,11 +415,41 @@ fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
         let reopened = place.open(&s.context).unwrap();
         assert_eq!(reopened.entries(), 5);
         assert_eq!(reopened.head(), &last_head);
+        // A challenge and the close, so that every kind of entry is compared.
+        let selections = vec![
+            vec![1, 0],
+            vec![0, 0, 1, 0, 0],
+            vec![1, 0, 0, 0, 0, 0, 0, 1],
+            vec![2, 1, 0, 2],
+        ];
+        let challenged = evote::election::PendingBallot::encrypt(
+            &s.context,
+            s.voters[5].public(),
+            &selections,
+            &mut s.rng,
+        )
+        .unwrap()
+        .challenge(&s.voters[5], &mut s.rng)
+        .unwrap()
+        .to_bytes();
+        drop(reopened);
+        let mut board = place.open(&s.context).unwrap();
+        board
+            .challenge(&s.context, &challenged, &mut s.rng)
+            .unwrap();
+        board.close().unwrap();
+        drop(board);
         let file = place.file();
         for r in results.iter().flatten() {
             assert_eq!(verify_extension(&r.head, &file).unwrap().0, r.entry);
         }
+        boards.push(std::fs::read(&file).unwrap());
     }
+    assert_eq!(boards.len(), 2, "both stores ran");
+    assert_eq!(
+        boards[0], boards[1],
+        "the PostgreSQL board's export differs from the board file"
+    );
 }
 
 /// The writer half of `a_killed_writer_loses_no_acknowledged_ballot`: run as a child process of
