@@ -1276,3 +1276,50 @@ fn the_postgres_store_refuses_second_writers_forks_and_altered_rows() {
         Err(BoardError::Corrupt { entry: 3, .. })
     ));
 }
+
+/// TLS to the database: with `sslmode=require` and the CA in `sslrootcert` the board works over
+/// TLS (writes and the export); a server that refuses plain connections refuses a string
+/// without it; a certificate the client does not trust is refused; `sslrootcert` without
+/// `sslmode=require` is an error rather than a silent plain connection.
+#[test]
+fn the_postgres_store_speaks_tls_and_checks_the_servers_certificate() {
+    let Some((server, ca)) = pg::Cluster::primary_tls("pg-tls") else {
+        return;
+    };
+    let plain = server.database("board");
+    let secure = format!("{plain}?sslmode=require&sslrootcert={}", ca.display());
+    let mut s = setup(33, RevotePolicy::LastCounts);
+    let mut board = BallotBoard::create_postgres(&secure, &s.context, box_key()).unwrap();
+    let b = vote(&mut s, 0, true);
+    let receipt = board.append(&s.context, &b, &mut s.rng).unwrap();
+    drop(board);
+    let out = temp("pg-tls.exported.board");
+    let _ = std::fs::remove_file(&out);
+    evote::election::board_postgres::export_postgres(&secure, &out).unwrap();
+    assert_eq!(verify_extension(&receipt.head, &out).unwrap().0, 1);
+    let refused = BallotBoard::open_postgres(&plain, &s.context, box_key()).unwrap_err();
+    assert!(refused.to_string().contains("pg_hba.conf"), "{refused}");
+    let untrusted = BallotBoard::open_postgres(
+        &format!(
+            "{plain}?sslmode=require&sslrootcert={}",
+            server.dir.join("server.pem").display()
+        ),
+        &s.context,
+        box_key(),
+    )
+    .unwrap_err();
+    assert!(untrusted.to_string().contains("certificate"), "{untrusted}");
+    let inconsistent = BallotBoard::open_postgres(
+        &format!("{plain}?sslrootcert={}", ca.display()),
+        &s.context,
+        box_key(),
+    )
+    .unwrap_err();
+    assert!(
+        inconsistent.to_string().contains("sslmode"),
+        "{inconsistent}"
+    );
+    let mut board = BallotBoard::open_postgres(&secure, &s.context, box_key()).unwrap();
+    assert_eq!(board.entries(), 1);
+    board.close().unwrap();
+}

@@ -57,7 +57,7 @@ fn server() -> &'static str {
         let (tx, rx) = std::sync::mpsc::channel();
         let config = ServerConfig {
             election: folder,
-            board,
+            board: evote::election::BoardLocation::File(board),
             key,
             listen: "127.0.0.1:0".parse().unwrap(),
             admin_token: "fuzzing admin token".into(),

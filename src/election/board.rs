@@ -208,7 +208,7 @@ impl core::fmt::Display for BoardError {
                 f.write_str("the old head is not on this board: entries were removed or changed")
             }
             Self::NotClosed => f.write_str("the board is not closed: no tally before the close"),
-            Self::Io(e) => write!(f, "board file: {e}"),
+            Self::Io(e) => write!(f, "board store: {e}"),
         }
     }
 }

@@ -23,7 +23,11 @@ use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::str::FromStr;
 
+use postgres::config::SslMode;
 use postgres::{Client, Config, NoTls};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::CertificateDer;
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use super::ballot::Body;
 use super::board::{
@@ -79,8 +83,22 @@ CREATE TABLE evote_casts (
 /// Entries read per query when streaming the board's bytes.
 const PAGE: i64 = 512;
 
+/// A client error with what the server or the connection said (the error's own text is only
+/// "db error" for the server's messages).
 fn db(e: postgres::Error) -> BoardError {
-    BoardError::Io(std::io::Error::other(format!("PostgreSQL: {e}")))
+    let said = match e.as_db_error() {
+        Some(d) => format!("{}: {} ({})", d.severity(), d.message(), d.code().code()),
+        None => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(&e);
+            while let Some(inner) = source {
+                text = format!("{text}: {inner}");
+                source = inner.source();
+            }
+            text
+        }
+    };
+    BoardError::Io(std::io::Error::other(format!("PostgreSQL: {said}")))
 }
 
 /// `host[:port][,host[:port]...]/dbname` of a connection string: for messages, never the
@@ -109,19 +127,144 @@ fn describe(config: &Config) -> String {
     )
 }
 
-fn config(url: &str) -> Result<Config, BoardError> {
-    Config::from_str(url).map_err(|e| {
-        BoardError::Io(std::io::Error::new(
-            std::io::ErrorKind::InvalidInput,
-            format!("not a PostgreSQL connection string: {e}"),
-        ))
-    })
+fn invalid(message: String) -> BoardError {
+    BoardError::Io(std::io::Error::new(
+        std::io::ErrorKind::InvalidInput,
+        message,
+    ))
+}
+
+/// Where and how to connect: the client's settings, and TLS when `sslmode=require`.
+struct Target {
+    config: Config,
+    tls: Option<MakeRustlsConnect>,
+}
+
+/// Removes `name=value` from a connection string (URL query or `key=value` words) and returns
+/// the rest and the value. (`sslrootcert` is libpq's name for the trusted certificates; the
+/// client library does not know it.)
+fn take_parameter(url: &str, name: &str) -> (String, Option<String>) {
+    let prefix = format!("{name}=");
+    if let Some((base, query)) = url.split_once('?') {
+        let mut found = None;
+        let kept: Vec<&str> = query
+            .split('&')
+            .filter(|pair| match pair.strip_prefix(&prefix) {
+                Some(value) => {
+                    found = Some(percent_decode(value));
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        let rest = if kept.is_empty() {
+            base.to_owned()
+        } else {
+            format!("{base}?{}", kept.join("&"))
+        };
+        (rest, found)
+    } else if url.contains("://") {
+        (url.to_owned(), None)
+    } else {
+        let mut found = None;
+        let kept: Vec<&str> = url
+            .split_whitespace()
+            .filter(|word| match word.strip_prefix(&prefix) {
+                Some(value) => {
+                    found = Some(value.to_owned());
+                    false
+                }
+                None => true,
+            })
+            .collect();
+        (kept.join(" "), found)
+    }
+}
+
+/// `%XX` escapes of a URL's query value.
+fn percent_decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b, hex) {
+            (b'%', Some(decoded)) => {
+                out.push(decoded);
+                i += 3;
+            }
+            _ => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A TLS connector that trusts the certificates of the PEM file `roots`, or the system's.
+fn tls(roots: Option<&str>) -> Result<MakeRustlsConnect, BoardError> {
+    let mut store = rustls::RootCertStore::empty();
+    match roots {
+        Some(path) => {
+            let certificates = CertificateDer::pem_file_iter(path)
+                .map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?;
+            for certificate in certificates {
+                let certificate =
+                    certificate.map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?;
+                store
+                    .add(certificate)
+                    .map_err(|e| invalid(format!("sslrootcert {path}: {e}")))?;
+            }
+        }
+        None => {
+            for certificate in rustls_native_certs::load_native_certs().certs {
+                // A system certificate rustls cannot use is skipped, not fatal.
+                let _ = store.add(certificate);
+            }
+        }
+    }
+    if store.is_empty() {
+        return Err(invalid(
+            "sslmode=require: no trusted certificate (give sslrootcert=FILE)".to_owned(),
+        ));
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(format!("TLS: {e}")))?
+        .with_root_certificates(store)
+        .with_no_client_auth();
+    Ok(MakeRustlsConnect::new(config))
+}
+
+fn target(url: &str) -> Result<Target, BoardError> {
+    let (rest, roots) = take_parameter(url, "sslrootcert");
+    let config = Config::from_str(&rest)
+        .map_err(|e| invalid(format!("not a PostgreSQL connection string: {e}")))?;
+    let tls = match config.get_ssl_mode() {
+        SslMode::Require => Some(tls(roots.as_deref())?),
+        _ if roots.is_some() => {
+            return Err(invalid(
+                "sslrootcert is given but sslmode is not require: TLS would not be used".to_owned(),
+            ))
+        }
+        _ => None,
+    };
+    Ok(Target { config, tls })
 }
 
 /// Connects (the first host that accepts, in the connection string's order; with
-/// `target_session_attrs=read-write` the primary).
-fn connect(config: &Config) -> Result<Client, BoardError> {
-    config.connect(NoTls).map_err(db)
+/// `target_session_attrs=read-write` the primary), over TLS when `sslmode=require`.
+fn connect(target: &Target) -> Result<Client, BoardError> {
+    match &target.tls {
+        Some(tls) => target.config.connect(tls.clone()),
+        None => target.config.connect(NoTls),
+    }
+    .map_err(db)
 }
 
 /// Creates or migrates the schema to [`SCHEMA_VERSION`], one migration at a time, each in its
@@ -200,7 +343,7 @@ fn sql_number(n: u64) -> Result<i64, BoardError> {
 
 /// The board in PostgreSQL.
 pub(crate) struct PgStore {
-    config: Config,
+    target: Target,
     described: String,
     /// `None` after the connection failed: the next operation reconnects.
     client: Option<Client>,
@@ -219,8 +362,8 @@ impl PgStore {
         context: &ElectionContext,
         key: &BallotBoxKey,
     ) -> Result<Self, BoardError> {
-        let config = config(url)?;
-        let mut client = connect(&config)?;
+        let target = target(url)?;
+        let mut client = connect(&target)?;
         migrate(&mut client)?;
         lock(&mut client)?;
         if board_row(&mut client)?.is_some() {
@@ -241,8 +384,8 @@ impl PgStore {
             )
             .map_err(db)?;
         Ok(Self {
-            described: describe(&config),
-            config,
+            described: describe(&target.config),
+            target,
             client: Some(client),
             election: *context.hash(),
             ballot_box: *key.public(),
@@ -260,10 +403,10 @@ impl PgStore {
         context: &ElectionContext,
         key: &BallotBoxKey,
     ) -> Result<Self, BoardError> {
-        let config = config(url)?;
+        let target = target(url)?;
         let mut store = Self {
-            described: describe(&config),
-            config,
+            described: describe(&target.config),
+            target,
             client: None,
             election: *context.hash(),
             ballot_box: *key.public(),
@@ -278,7 +421,7 @@ impl PgStore {
 
     /// A fresh connection with the lock taken and the state read from the database.
     fn reconnect(&mut self) -> Result<Client, BoardError> {
-        let mut client = connect(&self.config)?;
+        let mut client = connect(&self.target)?;
         migrate(&mut client)?;
         lock(&mut client)?;
         match board_row(&mut client)? {
@@ -663,7 +806,7 @@ impl PostgresBoardBytes {
     /// # Errors
     /// Connection errors; [`BoardError::WrongBoard`] if the database holds no board.
     pub fn connect(url: &str, from: u64) -> Result<Self, BoardError> {
-        let mut client = connect(&config(url)?)?;
+        let mut client = connect(&target(url)?)?;
         let mut buffer = Vec::new();
         if from <= 1 {
             let row = client

@@ -174,6 +174,97 @@ impl Cluster {
         Some(cluster)
     }
 
+    /// A primary that serves TLS with a certificate for 127.0.0.1 signed by a CA of the test's
+    /// own, and refuses plain connections to database `board`; returns it and the CA's PEM file.
+    pub fn primary_tls(name: &str) -> Option<(Self, PathBuf)> {
+        let cluster = Self::primary(name)?;
+        let dir = cluster.dir.clone();
+        let openssl = |args: &[&str]| {
+            let mut c = Command::new("openssl");
+            c.current_dir(&dir).args(args);
+            must(c, "openssl");
+        };
+        let ec = [
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+        ];
+        let mut ca = vec!["req", "-x509", "-days", "2", "-subj", "/CN=evote test CA"];
+        ca.extend(ec);
+        ca.extend(["-keyout", "ca.key", "-out", "ca.pem"]);
+        ca.extend(["-addext", "basicConstraints=critical,CA:TRUE"]);
+        ca.extend(["-addext", "keyUsage=critical,keyCertSign,cRLSign"]);
+        openssl(&ca);
+        let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
+        csr.extend(ec);
+        csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
+        openssl(&csr);
+        std::fs::write(
+            dir.join("server.ext"),
+            "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\n\
+             keyUsage=digitalSignature\nextendedKeyUsage=serverAuth\n",
+        )
+        .unwrap();
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ]);
+        if is_root() {
+            let mut c = Command::new("chown");
+            c.args(["postgres:postgres"])
+                .arg(dir.join("server.key"))
+                .arg(dir.join("server.pem"));
+            must(c, "chown");
+        }
+        let mut c = Command::new("chmod");
+        c.arg("600").arg(dir.join("server.key"));
+        must(c, "chmod");
+        let data = cluster.data();
+        append(
+            &data.join("postgresql.conf"),
+            &format!(
+                "ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n",
+                dir.join("server.pem").display(),
+                dir.join("server.key").display()
+            ),
+        );
+        let hba = data.join("pg_hba.conf");
+        let rules = std::fs::read_to_string(&hba).unwrap();
+        std::fs::write(
+            &hba,
+            format!("hostnossl board all 127.0.0.1/32 reject\n{rules}"),
+        )
+        .unwrap();
+        let mut admin = cluster.client("postgres");
+        admin.batch_execute("SELECT pg_reload_conf()").unwrap();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let on: String = admin.query_one("SHOW ssl", &[]).unwrap().get(0);
+            if on == "on" {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the server never turned TLS on");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let ca = dir.join("ca.pem");
+        Some((cluster, ca))
+    }
+
     /// A synchronous streaming standby of `self` (named `standby1`); once it streams, the
     /// primary's commits wait for it (`synchronous_standby_names`).
     pub fn add_sync_standby(&self, name: &str) -> Self {
