@@ -77,7 +77,11 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .map(|(i, v)| {
                 let n = c * BATCH + i;
                 let mut r = ChaCha20Rng::seed_from_u64(n as u64);
-                let choice = if n.is_multiple_of(3) { vec![0, 1] } else { vec![1, 0] };
+                let choice = if n.is_multiple_of(3) {
+                    vec![0, 1]
+                } else {
+                    vec![1, 0]
+                };
                 Ballot::encrypt_and_cast(&election.context, v, &[choice], &mut r)
                     .map(|b| b.to_bytes())
                     .map_err(|e| e.to_string())

@@ -808,65 +808,66 @@ fn board_creator_child() {
 
 #[test]
 fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
-    let mut s = setup_with(9, RevotePolicy::LastCounts, referendum());
-    let path = temp("omit.board");
-    let mut board = BallotBoard::create(&path, &s.context, box_key()).unwrap();
-    let mut cast = Vec::new();
-    for v in 0..5 {
-        let b = vote(&mut s, v, true);
-        board.append(&s.context, &b, &mut s.rng).unwrap();
-        cast.push(b);
-    }
-    // An open board has no tally: the count starts only after the close.
-    assert!(matches!(
-        tally(&path, &s.context, &mut s.rng),
-        Err(BoardError::NotClosed)
-    ));
-    let published = board.close().unwrap();
-    drop(board);
-    let recomputed = tally(&path, &s.context, &mut s.rng).unwrap();
-    assert_eq!(recomputed.board_head(), &published);
-    // A server that leaves ballot 2 out of the board whose tally it hands the guardians.
-    let partial = {
-        let p = temp("omit-partial.board");
-        let mut fake = BallotBoard::create(&p, &s.context, box_key()).unwrap();
-        for (i, b) in cast.iter().enumerate() {
-            if i != 2 {
-                fake.append(&s.context, b, &mut s.rng).unwrap();
-            }
+    for place in places("omit") {
+        let mut s = setup_with(9, RevotePolicy::LastCounts, referendum());
+        let mut board = place.create(&s.context);
+        let mut cast = Vec::new();
+        for v in 0..5 {
+            let b = vote(&mut s, v, true);
+            board.append(&s.context, &b, &mut s.rng).unwrap();
+            cast.push(b);
         }
-        fake.close().unwrap();
-        drop(fake);
-        tally(&p, &s.context, &mut s.rng).unwrap()
-    };
-    assert_eq!(recomputed.ballots(), 5);
-    assert_eq!(partial.ballots(), 4);
-    assert_ne!(partial.to_bytes(), recomputed.to_bytes());
-    assert_ne!(partial.digest(), recomputed.digest());
-    // Guardians who know the published head refuse the made-up board's tally.
-    for k in s.keys.iter_mut().take(2) {
+        // An open board has no tally: the count starts only after the close.
         assert!(matches!(
-            k.decrypt_tally(s.context.outcome(), &partial, &published, 2, &mut s.rng),
-            Err(DecryptionError::TallyRefused { .. })
+            tally(&place.file(), &s.context, &mut s.rng),
+            Err(BoardError::NotClosed)
         ));
+        let published = board.close().unwrap();
+        drop(board);
+        let recomputed = tally(&place.file(), &s.context, &mut s.rng).unwrap();
+        assert_eq!(recomputed.board_head(), &published);
+        // A server that leaves ballot 2 out of the board whose tally it hands the guardians.
+        let partial = {
+            let p = temp("omit-partial.board");
+            let mut fake = BallotBoard::create(&p, &s.context, box_key()).unwrap();
+            for (i, b) in cast.iter().enumerate() {
+                if i != 2 {
+                    fake.append(&s.context, b, &mut s.rng).unwrap();
+                }
+            }
+            fake.close().unwrap();
+            drop(fake);
+            tally(&p, &s.context, &mut s.rng).unwrap()
+        };
+        assert_eq!(recomputed.ballots(), 5);
+        assert_eq!(partial.ballots(), 4);
+        assert_ne!(partial.to_bytes(), recomputed.to_bytes());
+        assert_ne!(partial.digest(), recomputed.digest());
+        // Guardians who know the published head refuse the made-up board's tally.
+        for k in s.keys.iter_mut().take(2) {
+            assert!(matches!(
+                k.decrypt_tally(s.context.outcome(), &partial, &published, 2, &mut s.rng),
+                Err(DecryptionError::TallyRefused { .. })
+            ));
+        }
+        // Guardians deceived about the head: their shares still do not combine for the real tally.
+        let shares: Vec<_> = s
+            .keys
+            .iter_mut()
+            .take(2)
+            .map(|k| {
+                k.decrypt_tally(
+                    s.context.outcome(),
+                    &partial,
+                    partial.board_head(),
+                    2,
+                    &mut s.rng,
+                )
+                .unwrap()
+            })
+            .collect();
+        assert!(combine(s.context.outcome(), &recomputed, &shares, &mut s.rng).is_err());
     }
-    // Guardians deceived about the head: their shares still do not combine for the real tally.
-    let shares: Vec<_> = s
-        .keys
-        .iter_mut()
-        .take(2)
-        .map(|k| {
-            k.decrypt_tally(
-                s.context.outcome(),
-                &partial,
-                partial.board_head(),
-                2,
-                &mut s.rng,
-            )
-            .unwrap()
-        })
-        .collect();
-    assert!(combine(s.context.outcome(), &recomputed, &shares, &mut s.rng).is_err());
 }
 
 /// A ballot of any length but the manifest's is refused as such before it is decoded, by
@@ -1322,4 +1323,64 @@ fn the_postgres_store_speaks_tls_and_checks_the_servers_certificate() {
     let mut board = BallotBoard::open_postgres(&secure, &s.context, box_key()).unwrap();
     assert_eq!(board.entries(), 1);
     board.close().unwrap();
+}
+
+/// A reader of a PostgreSQL board while the writer appends (a connection of its own, no lock):
+/// every read is a prefix of the one chain, holds every entry acknowledged before it began,
+/// with its head, and ends cleanly.
+#[test]
+fn a_reader_of_a_postgres_board_during_writes_sees_a_prefix_of_the_chain() {
+    use std::sync::{Arc, Mutex};
+    let Some(server) = pg::Cluster::primary("pg-read-while-written") else {
+        return;
+    };
+    let url = server.database("board");
+    let mut s = setup_with(34, RevotePolicy::LastCounts, referendum());
+    let ballots: Vec<Vec<u8>> = (0..150).map(|i| vote(&mut s, i % 6, i % 2 == 0)).collect();
+    let mut board = BallotBoard::create_postgres(&url, &s.context, box_key()).unwrap();
+    let acked: Arc<Mutex<Vec<(u64, [u8; 64])>>> = Arc::default();
+    let context = &s.context;
+    let (reads, most) = std::thread::scope(|scope| {
+        let sink = Arc::clone(&acked);
+        let writer = scope.spawn(move || {
+            let mut rng = ChaCha20Rng::seed_from_u64(35);
+            for b in &ballots {
+                let r = board.append(context, b, &mut rng).unwrap();
+                sink.lock().unwrap().push((r.entry, r.head));
+            }
+        });
+        let mut reads = 0;
+        let mut most = 0;
+        loop {
+            // The last read begins after the last append.
+            let finished = writer.is_finished();
+            let before = acked.lock().unwrap().clone();
+            let bytes =
+                evote::election::board_postgres::PostgresBoardBytes::connect(&url, 1).unwrap();
+            let mut reader = evote::election::board::BoardReader::new(bytes).unwrap();
+            let mut heads = Vec::new();
+            while let Some(entry) = reader.next_checked().unwrap() {
+                match entry {
+                    Entry::Ballot { number, head, .. } => heads.push((number, head)),
+                    other => panic!("the writer appends ballots only: {other:?}"),
+                }
+            }
+            for (n, head) in &before {
+                assert_eq!(
+                    heads.get(*n as usize - 1),
+                    Some(&(*n, *head)),
+                    "read {reads}"
+                );
+            }
+            most = most.max(heads.len());
+            reads += 1;
+            if finished && reads >= 20 {
+                break;
+            }
+        }
+        writer.join().unwrap();
+        (reads, most)
+    });
+    assert_eq!(most, 150);
+    eprintln!("{reads} reads during writes, up to {most} entries");
 }
