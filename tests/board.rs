@@ -1338,7 +1338,8 @@ fn a_reader_of_a_postgres_board_during_writes_sees_a_prefix_of_the_chain() {
     let mut s = setup_with(34, RevotePolicy::LastCounts, referendum());
     let ballots: Vec<Vec<u8>> = (0..150).map(|i| vote(&mut s, i % 6, i % 2 == 0)).collect();
     let mut board = BallotBoard::create_postgres(&url, &s.context, box_key()).unwrap();
-    let acked: Arc<Mutex<Vec<(u64, [u8; 64])>>> = Arc::default();
+    type Acks = Arc<Mutex<Vec<(u64, [u8; 64])>>>;
+    let acked: Acks = Arc::default();
     let context = &s.context;
     let (reads, most) = std::thread::scope(|scope| {
         let sink = Arc::clone(&acked);
