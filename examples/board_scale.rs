@@ -3,8 +3,8 @@
 //! resident memory as the board grows, then drops the board and times reopening it.
 //! A measurement, not a test.
 //!
-//! Run: `cargo run --release --example board_scale -- [BALLOTS] [BOARD]`
-//! (defaults: 1,000,000 and a board file in a temporary folder; BOARD may be an empty
+//! Run: `cargo run --release --example board_scale -- [BALLOTS] [BOARD] [referendum|1-of-10]`
+//! (defaults: 1,000,000, a board file in a temporary folder, referendum; BOARD may be an empty
 //! PostgreSQL database, `postgres://…`).
 
 use std::time::Instant;
@@ -44,6 +44,8 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         Some(a) => a.parse()?,
         None => BoardLocation::File(dir.join("board.bin")),
     };
+    let shape = args.next().unwrap_or_else(|| "referendum".into());
+    let options: usize = if shape == "1-of-10" { 10 } else { 2 };
     let mut rng = ChaCha20Rng::seed_from_u64(5);
     let manifest = Manifest {
         election_id: "board-scale".into(),
@@ -53,7 +55,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         contests: vec![Contest {
             id: "r".into(),
             title: "referendum".into(),
-            options: vec!["yes".into(), "no".into()],
+            options: (1..=options).map(|i| format!("option {i}")).collect(),
             min_selections: 1,
             max_selections: 1,
             option_limit: 1,
@@ -65,7 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let key = BallotBoxKey::generate(&mut rng);
     let mut b = board.create(&election.context, key.clone())?;
     let start_rss = rss_mib();
-    println!("board {board}: {start_rss:.0} MiB resident before the first ballot");
+    println!("board {board}, {shape}: {start_rss:.0} MiB resident before the first ballot");
     let started = Instant::now();
     let mut appending = std::time::Duration::ZERO;
     let mut done = 0usize;
@@ -77,11 +79,10 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             .map(|(i, v)| {
                 let n = c * BATCH + i;
                 let mut r = ChaCha20Rng::seed_from_u64(n as u64);
-                let choice = if n.is_multiple_of(3) {
-                    vec![0, 1]
-                } else {
-                    vec![1, 0]
-                };
+                let mut choice = vec![0u64; options];
+                if let Some(c) = choice.get_mut(n % options) {
+                    *c = 1;
+                }
                 Ballot::encrypt_and_cast(&election.context, v, &[choice], &mut r)
                     .map(|b| b.to_bytes())
                     .map_err(|e| e.to_string())

@@ -2,10 +2,12 @@
 //!
 //! One writer thread owns the [`BallotBoard`]; requests reach it through a queue, and the
 //! writer takes every ballot waiting in the queue at once (up to [`MAX_BATCH`]) into one
-//! [`BallotBoard::append_many`]: one multiscalar verification and one `fsync` for all of them
-//! (group commit). Each receipt is sent only after the `fsync` that covers its entry. Reads
-//! (the head, the board, a tracker, the election's public data) go to the files directly: a
-//! reader never waits for the writer.
+//! [`BallotBoard::append_many`]: one multiscalar verification and one `fsync` (or, for a board
+//! in PostgreSQL, one transaction) for all of them (group commit). Each receipt is sent only
+//! after the `fsync` or `COMMIT` that covers its entry; when the store fails, every ballot of
+//! the batch is answered 503 (nothing acknowledged; the details go to the server's log, not to
+//! the client). Reads (the head, the board, a tracker, the election's public data) go to the
+//! files or the database directly: a reader never waits for the writer.
 //!
 //! | request | answer |
 //! |---|---|
@@ -132,10 +134,12 @@ struct Refusal {
 
 fn refusal(e: &BoardError) -> Refusal {
     let status = match e {
-        BoardError::Io(_)
-        | BoardError::Corrupt { .. }
-        | BoardError::CorruptAt { .. }
-        | BoardError::Diverged { .. } => StatusCode::INTERNAL_SERVER_ERROR,
+        // The store failed (a full disk, a database failing over): nothing of this request was
+        // acknowledged, and sending it again later is the answer.
+        BoardError::Io(_) => StatusCode::SERVICE_UNAVAILABLE,
+        BoardError::Corrupt { .. } | BoardError::CorruptAt { .. } | BoardError::Diverged { .. } => {
+            StatusCode::INTERNAL_SERVER_ERROR
+        }
         BoardError::Closed => StatusCode::CONFLICT,
         BoardError::Duplicate { .. }
         | BoardError::BallotIdReused { .. }
@@ -144,10 +148,15 @@ fn refusal(e: &BoardError) -> Refusal {
         | BoardError::RevoteRefused { .. } => StatusCode::CONFLICT,
         _ => StatusCode::UNPROCESSABLE_ENTITY,
     };
-    Refusal {
-        status,
-        message: e.to_string(),
-    }
+    let message = if status.is_server_error() {
+        // The details (paths, database hosts) are the operator's: logged, not sent.
+        eprintln!("ballot box: {e}");
+        "the ballot box could not store the ballot: nothing was acknowledged; send it again later"
+            .to_owned()
+    } else {
+        e.to_string()
+    };
+    Refusal { status, message }
 }
 
 type Reply<T> = oneshot::Sender<Result<T, Refusal>>;
