@@ -165,7 +165,7 @@ fn tally_of(outcome: &CeremonyOutcome, options: usize, ballots: u64) -> Encrypte
         let ballot = expect(Ballot::encrypt_and_cast(&context, voter, &choices, &mut r));
         expect(board.append(&context, &ballot.to_bytes(), &mut r));
     }
-    expect(board.close());
+    expect(board.close(&mut r));
     drop(board);
     let tally = expect(evote::election::board::tally(&path, &context, &mut r));
     let _ = std::fs::remove_file(&path);

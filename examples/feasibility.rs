@@ -157,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             after.saturating_sub(before) as f64 / n as f64
         );
     }
-    let published_head = board.close()?;
+    let published_head = board.close(&mut rng)?;
     drop(board);
     let board_bytes = std::fs::metadata(&path)?.len();
     println!(

@@ -117,7 +117,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             receipt?;
         }
     }
-    let published_head = board.close()?;
+    let published_head = board.close(&mut rng)?;
     drop(board);
     let tally = tally(&board_path, &context, &mut rng)?;
     std::fs::remove_dir_all(&dir)?;

@@ -73,7 +73,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         accept += start.elapsed();
     }
-    let published_head = board.close()?;
+    let published_head = board.close(&mut rng)?;
     drop(board);
     let size = std::fs::metadata(&path)?.len();
 

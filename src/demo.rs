@@ -299,7 +299,7 @@ pub fn run_demo<R: RngCore + CryptoRng>(
     timings.push(("board: verify and accept every ballot", accepting));
     // The head of the closed board is what is published at the close; guardians decrypt only
     // the tally of the board with this head.
-    let published_head = board.close()?;
+    let published_head = board.close(rng)?;
     drop(board);
     lap("board: close", &mut timings);
 

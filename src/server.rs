@@ -196,7 +196,7 @@ fn writer(mut board: BallotBoard, context: Arc<ElectionContext>, jobs: Receiver<
                         }
                         Job::Close(reply) => {
                             let r = board
-                                .close()
+                                .close(&mut rng)
                                 .map(|head| (head, board.entries()))
                                 .map_err(|e| refusal(&e));
                             let _ = reply.send(r);

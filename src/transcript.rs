@@ -124,6 +124,9 @@ pub mod labels {
     pub const TRACKER: &[u8] = b"tracker";
     /// Receipts: the board's head after the entry.
     pub const HEAD: &[u8] = b"head";
+    /// Signed heads: application label of the ballot box's signature on a stored board's
+    /// head (`entry` is then the number of entries, `head` the last entry's hash).
+    pub const SIGNED_HEAD: &[u8] = b"evote/signed-head/v1";
 
     /// Ceremony: application label of every ceremony transcript.
     pub const CEREMONY: &[u8] = b"evote/ceremony/v1";

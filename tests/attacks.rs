@@ -587,7 +587,7 @@ fn a_subset_tally_of_one_voter_and_a_challenged_ballot_is_not_decrypted() {
         real.append(&context, &b.to_bytes(), &mut rng).unwrap();
     }
     let superseded = Ballot::encrypt_and_cast(&context, &voters[1], &choices(), &mut rng).unwrap();
-    let published = real.close().unwrap();
+    let published = real.close(&mut rng).unwrap();
     drop(real);
 
     // The operator's board: A's ballot and B's other one, closed: a subset tally of two.
@@ -598,7 +598,7 @@ fn a_subset_tally_of_one_voter_and_a_challenged_ballot_is_not_decrypted() {
         .unwrap();
     fake.append(&context, &superseded.to_bytes(), &mut rng)
         .unwrap();
-    let fake_head = fake.close().unwrap();
+    let fake_head = fake.close(&mut rng).unwrap();
     drop(fake);
     let subset = tally(&fake_path, &context, &mut rng).unwrap();
     assert_eq!(subset.ballots(), 2);

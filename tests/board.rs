@@ -190,7 +190,7 @@ fn the_board_accepts_valid_ballots_and_refuses_each_kind_of_bad_one() {
         let a2 = vote(&mut s, 0, false);
         assert_eq!(board.append(&s.context, &a2, &mut s.rng).unwrap().entry, 2);
         // Closed: refused, and still closed after reopening.
-        board.close().unwrap();
+        board.close(&mut s.rng).unwrap();
         let late = vote(&mut s, 3, true);
         assert!(matches!(
             board.append(&s.context, &late, &mut s.rng),
@@ -348,7 +348,7 @@ fn the_tally_of_a_board_counts_the_last_ballot_of_each_voter() {
             let b = vote(&mut s, voter, yes);
             board.append(&s.context, &b, &mut s.rng).unwrap();
         }
-        let head = board.close().unwrap();
+        let head = board.close(&mut s.rng).unwrap();
         let encrypted = tally(&place.file(), &s.context, &mut s.rng).unwrap();
         assert_eq!(encrypted.ballots(), 6);
         let shares: Vec<CandidateShare> = s
@@ -437,7 +437,7 @@ fn batches_of_ballots_are_accepted_with_one_check_and_one_fsync() {
         board
             .challenge(&s.context, &challenged, &mut s.rng)
             .unwrap();
-        board.close().unwrap();
+        board.close(&mut s.rng).unwrap();
         drop(board);
         let file = place.file();
         for r in results.iter().flatten() {
@@ -642,7 +642,7 @@ fn a_flipped_bit_anywhere_in_an_entry_is_reported_and_the_file_left_untouched() 
         let b = vote(&mut s, voter % 6, voter % 2 == 0);
         board.append(&s.context, &b, &mut s.rng).unwrap();
     }
-    board.close().unwrap();
+    board.close(&mut s.rng).unwrap();
     drop(board);
     let good = std::fs::read(&path).unwrap();
     // Entry boundaries.
@@ -822,7 +822,7 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
             tally(&place.file(), &s.context, &mut s.rng),
             Err(BoardError::NotClosed)
         ));
-        let published = board.close().unwrap();
+        let published = board.close(&mut s.rng).unwrap();
         drop(board);
         let recomputed = tally(&place.file(), &s.context, &mut s.rng).unwrap();
         assert_eq!(recomputed.board_head(), &published);
@@ -835,7 +835,7 @@ fn a_tally_that_omits_a_counted_ballot_differs_from_the_recomputed_one() {
                     fake.append(&s.context, b, &mut s.rng).unwrap();
                 }
             }
-            fake.close().unwrap();
+            fake.close(&mut s.rng).unwrap();
             drop(fake);
             tally(&p, &s.context, &mut s.rng).unwrap()
         };
@@ -1278,6 +1278,133 @@ fn the_postgres_store_refuses_second_writers_forks_and_altered_rows() {
     ));
 }
 
+/// The adaptive attacker who can write to the database but does not hold the ballot box key,
+/// and knows everything public (the election, the box's key, every entry, hash and the signed
+/// head as stored). It appends a correctly chained entry — a replay of a cast ballot, with
+/// every index row a real entry would have — behind a running writer and then with none
+/// running, and gives it the last signature it saw. The running writer refuses to build on it,
+/// also after its connection is cut and it reconnects; a new writer refuses to open; the export
+/// refuses an entry past the signed head. An entry removed without the key is refused too.
+#[test]
+fn a_database_writer_without_the_ballot_box_key_cannot_extend_the_board() {
+    use sha2::{Digest, Sha512};
+    let Some(server) = pg::Cluster::primary("pg-db-writer") else {
+        return;
+    };
+    let url = server.database("board");
+    let mut s = setup(35, RevotePolicy::LastCounts);
+    let mut board = BallotBoard::create_postgres(&url, &s.context, box_key()).unwrap();
+    let mut cast = Vec::new();
+    for v in 0..3 {
+        let b = vote(&mut s, v, true);
+        board.append(&s.context, &b, &mut s.rng).unwrap();
+        cast.push(b);
+    }
+    let mut sql = server.client("board");
+    let h3: Vec<u8> = sql
+        .query_one("SELECT hash FROM evote_entries WHERE number = 3", &[])
+        .unwrap()
+        .get(0);
+    // Entry 4, chained exactly as the board chains: a replay of entry 2's signed ballot.
+    let mut payload = 4u64.to_le_bytes().to_vec();
+    payload.push(1);
+    payload.extend_from_slice(&cast[1]);
+    let mut h = Sha512::new();
+    h.update(b"evote/board-entry/v1");
+    h.update(&h3);
+    h.update(&payload);
+    let h4 = h.finalize().to_vec();
+    let forge = |sql: &mut postgres::Client| {
+        let mut tx = sql.transaction().unwrap();
+        tx.execute(
+            "INSERT INTO evote_entries (number, kind, payload, hash) VALUES (4, 1, $1, $2)",
+            &[&payload, &h4],
+        )
+        .unwrap();
+        tx.execute(
+            "INSERT INTO evote_casts SELECT credential, 4 FROM evote_casts WHERE entry = 2",
+            &[],
+        )
+        .unwrap();
+        // The last signature it has seen, on the new state.
+        tx.execute("UPDATE evote_head SET entries = 4, hash = $1", &[&h4])
+            .unwrap();
+        tx.commit().unwrap();
+    };
+    forge(&mut sql);
+    let next = vote(&mut s, 3, true);
+    assert!(matches!(
+        board.append(&s.context, &next, &mut s.rng),
+        Err(BoardError::Diverged { entries: 4 })
+    ));
+    // The writer's connection is cut: it reconnects and reads the state again, and refuses it.
+    sql.batch_execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .unwrap();
+    let mut refusals = Vec::new();
+    for _ in 0..2 {
+        refusals.push(board.append(&s.context, &next, &mut s.rng).unwrap_err());
+    }
+    assert!(
+        matches!(refusals[1], BoardError::Corrupt { entry: 4, .. }),
+        "{refusals:?}"
+    );
+    drop(board);
+    let count = |sql: &mut postgres::Client| -> i64 {
+        sql.query_one("SELECT count(*) FROM evote_entries", &[])
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(count(&mut sql), 4, "nothing written on the forged entry");
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Corrupt { entry: 4, .. })
+    ));
+    // The same entry with the head row left as the box signed it: an entry past the signed
+    // head, refused at open and by the export.
+    sql.batch_execute("UPDATE evote_head SET entries = 3, hash = (SELECT hash FROM evote_entries WHERE number = 3)")
+        .unwrap();
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Corrupt { entry: 4, .. })
+    ));
+    let out = temp("pg-db-writer.exported.board");
+    let _ = std::fs::remove_file(&out);
+    assert!(matches!(
+        evote::election::board_postgres::export_postgres(&url, &out),
+        Err(BoardError::Corrupt { .. })
+    ));
+    assert!(!out.exists(), "a refused export leaves no file");
+    // Without entry 4 the board is the box's again.
+    sql.batch_execute(
+        "DELETE FROM evote_casts WHERE entry = 4; DELETE FROM evote_entries WHERE number = 4",
+    )
+    .unwrap();
+    let mut board = BallotBoard::open_postgres(&url, &s.context, box_key()).unwrap();
+    assert_eq!(board.entries(), 3);
+    board.append(&s.context, &next, &mut s.rng).unwrap();
+    drop(board);
+    assert_eq!(
+        evote::election::board_postgres::export_postgres(&url, &out)
+            .unwrap()
+            .0,
+        4
+    );
+    // The last entry removed (its signature kept): refused, the signed head names entry 4.
+    sql.batch_execute(
+        "DELETE FROM evote_casts WHERE entry = 4; DELETE FROM evote_ciphertexts WHERE entry = 4; \
+         DELETE FROM evote_ballot_ids WHERE entry = 4; DELETE FROM evote_trackers WHERE entry = 4; \
+         DELETE FROM evote_entries WHERE number = 4",
+    )
+    .unwrap();
+    assert!(matches!(
+        BallotBoard::open_postgres(&url, &s.context, box_key()),
+        Err(BoardError::Corrupt { entry: 3, .. })
+    ));
+}
+
 /// TLS to the database: with `sslmode=require` and the CA in `sslrootcert` the board works over
 /// TLS (writes and the export); a server that refuses plain connections refuses a string
 /// without it; a certificate the client does not trust is refused; `sslrootcert` without
@@ -1322,7 +1449,7 @@ fn the_postgres_store_speaks_tls_and_checks_the_servers_certificate() {
     );
     let mut board = BallotBoard::open_postgres(&secure, &s.context, box_key()).unwrap();
     assert_eq!(board.entries(), 1);
-    board.close().unwrap();
+    board.close(&mut s.rng).unwrap();
 }
 
 /// A reader of a PostgreSQL board while the writer appends (a connection of its own, no lock):

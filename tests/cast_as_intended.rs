@@ -204,7 +204,7 @@ fn a_published_challenge_submitted_by_anyone_is_refused() {
         .unwrap();
     try_all(&mut board, &mut e);
     assert_eq!(board.entries(), 2);
-    board.close().unwrap();
+    board.close(&mut e.rng).unwrap();
     drop(board);
     let encrypted = tally(&path, &e.context, &mut e.rng).unwrap();
     assert_eq!(encrypted.ballots(), 1);
@@ -315,7 +315,7 @@ fn the_voters_check_says_counted_superseded_challenged_or_absent() {
         .append(&e.context, &second.to_bytes(), &mut e.rng)
         .unwrap();
     let never = e.cast(2, YES);
-    board.close().unwrap();
+    board.close(&mut e.rng).unwrap();
     drop(board);
 
     let hex = |t: [u8; 64]| to_hex(&t);

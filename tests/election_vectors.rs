@@ -96,7 +96,7 @@ fn build_record(out: &Path) -> Vec<u8> {
             Ballot::encrypt_and_cast(context, &voters[voter], &choice(which), &mut rng).unwrap();
         board.append(context, &ballot.to_bytes(), &mut rng).unwrap();
     }
-    let head = board.close().unwrap();
+    let head = board.close(&mut rng).unwrap();
     drop(board);
     // Guardian 1 is absent: 2 and 3 decrypt.
     let decrypted = election.decrypt(&board_path, &head, 1, &mut rng).unwrap();

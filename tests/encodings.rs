@@ -204,7 +204,7 @@ fn an_encrypted_tally_reads_back_only_as_a_candidate_that_matches_it_byte_for_by
                     .unwrap();
             b.append(&e.context, &ballot.to_bytes(), &mut rng).unwrap();
         }
-        b.close().unwrap();
+        b.close(&mut rng).unwrap();
     }
     let tally = evote::election::board::tally(&board, &e.context, &mut rng).unwrap();
     let bytes = tally.to_bytes();

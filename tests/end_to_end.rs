@@ -121,7 +121,7 @@ fn run(manifest: Manifest, t: u32, n: u32, seed: u64) {
             last_choice[v] = Some(choice);
         }
     }
-    let published = board.close().unwrap();
+    let published = board.close(&mut rng).unwrap();
     drop(board);
 
     // The tally, decrypted by exactly t guardians (the others are absent).

@@ -281,39 +281,10 @@ fn a_server_killed_under_load_loses_no_receipted_ballot() {
         .map(|v| ballot(&e, &c, v, &dir.join(format!("{v}.ballot"))))
         .collect();
     let (mut server, addr) = serve(&e, &b, &k);
-    // Eight clients post concurrently; the server is killed while they do.
-    let receipts = std::sync::Mutex::new(Vec::new());
-    std::thread::scope(|scope| {
-        for chunk in ballots[..80].chunks(10) {
-            let (addr, receipts) = (&addr, &receipts);
-            scope.spawn(move || {
-                let Ok(mut conn) = Connection::open(addr) else {
-                    return;
-                };
-                for bytes in chunk {
-                    match conn.request("POST", "/ballots", &[], bytes) {
-                        Ok(r) if r.status == 201 => {
-                            let body = json(&r.body);
-                            let receipt = Receipt::from_bytes(
-                                &unhex(body["receipt"].as_str().unwrap()).unwrap(),
-                            )
-                            .unwrap();
-                            receipts.lock().unwrap().push(receipt);
-                        }
-                        _ => return,
-                    }
-                }
-            });
-        }
-        // Killed once a third of the ballots have receipts: mid-load.
-        let started = std::time::Instant::now();
-        while receipts.lock().unwrap().len() < 25 && started.elapsed().as_secs() < 60 {
-            std::thread::sleep(std::time::Duration::from_millis(1));
-        }
-        server.kill().unwrap(); // SIGKILL
-    });
+    // Eight clients post concurrently; the server is killed (SIGKILL) once a third of the
+    // ballots have receipts: mid-load.
+    let receipts = post_under_load(&addr, &ballots[..80], 8, 25, || server.kill().unwrap());
     server.wait().unwrap();
-    let receipts = receipts.into_inner().unwrap();
     assert!(
         (25..80).contains(&receipts.len()),
         "{} receipts: the kill was not under load",

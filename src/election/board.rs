@@ -62,6 +62,7 @@ use super::board_index::log_path;
 use super::board_store::{Held, Hit, Staged, Store};
 use super::context::ElectionContext;
 use super::manifest::RevotePolicy;
+use super::receipt::SignedHead;
 pub use super::receipt::{BallotBoxKey, EntryKind, Receipt};
 use crate::keys::PublicKey;
 
@@ -596,8 +597,8 @@ impl core::fmt::Debug for BallotBoard {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("BallotBoard")
             .field("store", &self.store.describe())
-            .field("entries", &self.store.entries())
-            .field("closed", &self.store.is_closed())
+            .field("entries", &self.store.tip().entries)
+            .field("closed", &self.store.tip().closed)
             .finish_non_exhaustive()
     }
 }
@@ -700,7 +701,7 @@ impl BallotBoard {
         &mut self,
         decoded: Vec<Result<Ballot, BallotError>>,
     ) -> Result<Vec<Result<Ballot, BoardError>>, BoardError> {
-        if self.store.is_closed() {
+        if self.store.tip().closed {
             return Ok(decoded.iter().map(|_| Err(BoardError::Closed)).collect());
         }
         let bodies: Vec<&Body> = decoded
@@ -768,17 +769,13 @@ impl BallotBoard {
             .pop()
             .unwrap_or(Err(BoardError::Closed))?;
         let verified = ballot.verify(context, rng).map_err(BoardError::Ballot)?;
-        let number = self.store.entries() + 1;
-        let payload = payload(number, KIND_BALLOT, bytes);
-        let hash = chain(self.store.head(), &payload);
-        self.store.commit(&[Staged {
-            number,
-            kind: KIND_BALLOT,
-            payload,
-            hash,
-            body: Some(verified.ballot().body()),
-            credential: Some(verified.ballot().credential()),
-        }])?;
+        let (number, hash) = self.commit_one(
+            KIND_BALLOT,
+            bytes,
+            Some(verified.ballot().body()),
+            Some(verified.ballot().credential()),
+            rng,
+        )?;
         Ok(Receipt::sign(
             &self.key,
             &self.election,
@@ -839,8 +836,8 @@ impl BallotBoard {
         let mut batch_casts: HashMap<[u8; 32], u64> = HashMap::new();
         let mut accepted: Vec<(usize, VerifiedBallot)> = Vec::new();
         let mut entries: Vec<(u64, Vec<u8>, [u8; 64])> = Vec::new();
-        let mut head = *self.store.head();
-        let mut number = self.store.entries();
+        let mut head = self.store.tip().head;
+        let mut number = self.store.tip().entries;
         for (verdict, i) in verdicts.into_iter().zip(positions) {
             let verified = match verdict {
                 Ok(v) => v,
@@ -898,7 +895,7 @@ impl BallotBoard {
             })
             .collect();
         // Durable: then acknowledge.
-        self.store.commit(&staged)?;
+        self.commit(&staged, rng)?;
         let receipts: Vec<(usize, Receipt)> = accepted
             .iter()
             .zip(&staged)
@@ -941,7 +938,7 @@ impl BallotBoard {
         rng: &mut R,
     ) -> Result<(Receipt, VerifiedChallenge), BoardError> {
         self.check_election(context)?;
-        if self.store.is_closed() {
+        if self.store.tip().closed {
             return Err(BoardError::Closed);
         }
         let expected = context.manifest().ballot_len() - CAST_TAIL as u64 + CHALLENGE_TAIL as u64;
@@ -961,17 +958,13 @@ impl BallotBoard {
         let opened = challenged
             .verify(context, rng)
             .map_err(BoardError::Ballot)?;
-        let number = self.store.entries() + 1;
-        let payload = payload(number, KIND_CHALLENGE, bytes);
-        let hash = chain(self.store.head(), &payload);
-        self.store.commit(&[Staged {
-            number,
-            kind: KIND_CHALLENGE,
-            payload,
-            hash,
-            body: Some(opened.challenged().body()),
-            credential: None,
-        }])?;
+        let (number, hash) = self.commit_one(
+            KIND_CHALLENGE,
+            bytes,
+            Some(opened.challenged().body()),
+            None,
+            rng,
+        )?;
         Ok((
             Receipt::sign(
                 &self.key,
@@ -986,30 +979,61 @@ impl BallotBoard {
     }
 
     /// Closes the board durably: no ballot is accepted afterwards, even after a restart.
+    /// (`rng` hedges the nonce of the ballot box's signature on the closed board's head.)
     ///
     /// # Errors
     /// Store errors; [`BoardError::Closed`] if already closed.
-    pub fn close(&mut self) -> Result<[u8; 64], BoardError> {
-        if self.store.is_closed() {
+    pub fn close<R: RngCore + CryptoRng>(&mut self, rng: &mut R) -> Result<[u8; 64], BoardError> {
+        if self.store.tip().closed {
             return Err(BoardError::Closed);
         }
-        let number = self.store.entries() + 1;
-        let payload = payload(number, KIND_CLOSE, &[]);
-        let hash = chain(self.store.head(), &payload);
-        self.store.commit(&[Staged {
-            number,
-            kind: KIND_CLOSE,
-            payload,
-            hash,
-            body: None,
-            credential: None,
-        }])?;
+        let (_, hash) = self.commit_one(KIND_CLOSE, &[], None, None, rng)?;
         Ok(hash)
+    }
+
+    /// Signs the state after the last of `staged` with the ballot box key and commits them:
+    /// when this returns `Ok`, every one is durable.
+    fn commit<R: RngCore + CryptoRng>(
+        &mut self,
+        staged: &[Staged<'_>],
+        rng: &mut R,
+    ) -> Result<(), BoardError> {
+        let Some(last) = staged.last() else {
+            return Ok(());
+        };
+        let signed = SignedHead::sign(&self.key, &self.election, last.number, last.hash, rng);
+        self.store.commit(staged, &signed)
+    }
+
+    /// Numbers, chains and commits one entry: its number and hash.
+    fn commit_one<R: RngCore + CryptoRng>(
+        &mut self,
+        kind: u8,
+        content: &[u8],
+        body: Option<&Body>,
+        credential: Option<&PublicKey>,
+        rng: &mut R,
+    ) -> Result<(u64, [u8; 64]), BoardError> {
+        let number = self.store.tip().entries + 1;
+        let payload = payload(number, kind, content);
+        let hash = chain(&self.store.tip().head, &payload);
+        self.commit(
+            &[Staged {
+                number,
+                kind,
+                payload,
+                hash,
+                body,
+                credential,
+            }],
+            rng,
+        )?;
+        Ok((number, hash))
     }
 
     /// The current head.
     pub fn head(&self) -> &[u8; 64] {
-        self.store.head()
+        &self.store.tip().head
     }
 
     /// The ballot box's public key (in the header): receipts verify under it.
@@ -1019,12 +1043,12 @@ impl BallotBoard {
 
     /// The number of entries (ballots, challenges and the close marker).
     pub fn entries(&self) -> u64 {
-        self.store.entries()
+        self.store.tip().entries
     }
 
     /// Whether the board is closed.
     pub fn is_closed(&self) -> bool {
-        self.store.is_closed()
+        self.store.tip().closed
     }
 
     /// The board file's path (`None` for a board kept in PostgreSQL).

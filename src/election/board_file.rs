@@ -19,8 +19,9 @@ use super::board_index::{
     self, log_path, EntryKeys, Fingerprinter, FpTable, Indices, LogWriter, FP_BALLOT_ID,
     FP_CIPHERTEXT, FP_CREDENTIAL, FP_TRACKER,
 };
-use super::board_store::{Held, Hit, Staged, Store};
+use super::board_store::{Held, Hit, Staged, Store, Tip};
 use super::context::ElectionContext;
+use super::receipt::SignedHead;
 use crate::keys::PublicKey;
 
 /// The board's file, its head, and the indices that find duplicates and replays.
@@ -29,9 +30,7 @@ pub(crate) struct FileStore {
     path: PathBuf,
     ballot_box: PublicKey,
     election: [u8; 64],
-    head: [u8; 64],
-    entries: u64,
-    closed: bool,
+    tip: Tip,
     /// Trackers, scoped ballot ids, ciphertexts (first 16 bytes of each alpha) and each
     /// credential's casts, as fingerprint tables (`board_index`), with every entry's offset.
     indices: Indices,
@@ -144,9 +143,7 @@ impl FileStore {
             path: path.to_path_buf(),
             election: *context.hash(),
             ballot_box: *key.public(),
-            head: genesis(context.hash(), key.public()),
-            entries: 0,
-            closed: false,
+            tip: Tip::empty(genesis(context.hash(), key.public())),
             indices: Indices::new(
                 Fingerprinter::new(key.expose_secret_bytes().as_slice()),
                 expected_ballots(context),
@@ -214,12 +211,10 @@ impl FileStore {
                 // The log disagrees with the board (another board's, or a board restored from
                 // an older copy): rebuild the indices from the board alone.
                 board.indices = Indices::new(board.indices.fingerprinter.clone(), sizes.0, sizes.1);
-                board.head = genesis(&board.election, &board.ballot_box);
-                board.entries = 0;
-                board.closed = false;
+                board.tip = Tip::empty(genesis(&board.election, &board.ballot_box));
                 board.log =
                     LogWriter::create(&log, &board.election, &board.indices.fingerprinter).ok();
-                reader.resume_at(HEADER_BYTES, 0, board.head)?;
+                reader.resume_at(HEADER_BYTES, 0, board.tip.head)?;
                 board
                     .replay(&mut reader, None, &lengths, context)?
                     .unwrap_or(HEADER_BYTES)
@@ -264,13 +259,13 @@ impl FileStore {
                     {
                         return Ok(None);
                     }
-                    self.closed |= matches!(entry, Entry::Close { .. });
-                    self.head = head;
-                    self.entries = number;
+                    self.tip.closed |= matches!(entry, Entry::Close { .. });
+                    self.tip.head = head;
+                    self.tip.entries = number;
                     good_end = *end;
                     continue;
                 }
-            } else if self.entries < covered {
+            } else if self.tip.entries < covered {
                 // The board ends before the log's mark.
                 return Ok(None);
             }
@@ -290,8 +285,8 @@ impl FileStore {
                     let keys =
                         self.keys(KIND_BALLOT, start, ballot.body(), Some(ballot.credential()));
                     self.record(number, &keys);
-                    self.head = head;
-                    self.entries = number;
+                    self.tip.head = head;
+                    self.tip.entries = number;
                     good_end = end;
                 }
                 Next::Entry(
@@ -309,15 +304,15 @@ impl FileStore {
                         })?;
                     let keys = self.keys(KIND_CHALLENGE, start, challenged.body(), None);
                     self.record(number, &keys);
-                    self.head = head;
-                    self.entries = number;
+                    self.tip.head = head;
+                    self.tip.entries = number;
                     good_end = end;
                 }
                 Next::Entry(Entry::Close { number, head }, end) => {
                     self.record(number, &close_keys(start));
-                    self.closed = true;
-                    self.head = head;
-                    self.entries = number;
+                    self.tip.closed = true;
+                    self.tip.head = head;
+                    self.tip.entries = number;
                     good_end = end;
                 }
                 Next::End => break,
@@ -326,7 +321,7 @@ impl FileStore {
                     break;
                 }
             }
-            if self.entries.is_multiple_of(board_index::MARK_EVERY) {
+            if self.tip.entries.is_multiple_of(board_index::MARK_EVERY) {
                 self.flush_log(false);
             }
         }
@@ -343,7 +338,7 @@ impl FileStore {
     ) -> Result<(), BoardError> {
         let file_len = self.file.metadata()?.len();
         let tail_len = file_len.saturating_sub(good_end);
-        let number = self.entries + 1;
+        let number = self.tip.entries + 1;
         let one_entry = 4 + 9 + context.manifest().ballot_len() + CHALLENGE_TAIL as u64;
         let corrupt = |reason| BoardError::CorruptAt {
             entry: number,
@@ -359,7 +354,7 @@ impl FileStore {
         let mut tail = vec![0u8; usize::try_from(tail_len).unwrap_or(0)];
         self.file.seek(SeekFrom::Start(good_end))?;
         self.file.read_exact(&mut tail)?;
-        if holds_an_entry(&tail, &self.head, number, lengths) {
+        if holds_an_entry(&tail, &self.tip.head, number, lengths) {
             return Err(corrupt(
                 "a complete entry's length prefix is damaged (the entry chains under its true \
                  length)",
@@ -444,7 +439,7 @@ impl FileStore {
     /// A failed write drops the log: it is rebuilt at the next `open`.
     fn flush_log(&mut self, force: bool) {
         if let Some(log) = &mut self.log {
-            if log.flush(self.entries, &self.head, force).is_err() {
+            if log.flush(self.tip.entries, &self.tip.head, force).is_err() {
                 self.log = None;
             }
         }
@@ -579,16 +574,8 @@ impl FileStore {
 }
 
 impl Store for FileStore {
-    fn head(&self) -> &[u8; 64] {
-        &self.head
-    }
-
-    fn entries(&self) -> u64 {
-        self.entries
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed
+    fn tip(&self) -> &Tip {
+        &self.tip
     }
 
     fn conflicts(&mut self, bodies: &[&Body]) -> Result<Vec<Option<Hit>>, BoardError> {
@@ -599,7 +586,7 @@ impl Store for FileStore {
         credentials.iter().map(|c| self.casts_of(c)).collect()
     }
 
-    fn commit(&mut self, staged: &[Staged<'_>]) -> Result<(), BoardError> {
+    fn commit(&mut self, staged: &[Staged<'_>], _signed: &SignedHead) -> Result<(), BoardError> {
         let mut record = Vec::new();
         let mut starts = Vec::with_capacity(staged.len());
         for s in staged {
@@ -641,10 +628,8 @@ impl Store for FileStore {
                 (kind, Some(body)) => self.keys(kind, start, body, s.credential),
             };
             self.record(s.number, &keys);
-            self.head = s.hash;
-            self.entries = s.number;
         }
-        self.closed |= closed;
+        self.tip.after(staged);
         self.flush_log(closed);
         Ok(())
     }

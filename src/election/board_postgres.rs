@@ -34,8 +34,9 @@ use super::board::{
     chain, genesis, BallotBoard, BallotBoxKey, BoardError, BoardReader, BOARD_VERSION, KIND_CLOSE,
     MAGIC,
 };
-use super::board_store::{Held, Hit, Staged, Store};
+use super::board_store::{Held, Hit, Staged, Store, Tip};
 use super::context::ElectionContext;
+use super::receipt::SignedHead;
 use crate::keys::PublicKey;
 
 /// The advisory lock a writer holds on its database (`"evoteBD1"` as a big-endian integer).
@@ -43,9 +44,10 @@ pub const LOCK_KEY: i64 = 0x6576_6f74_6542_4431;
 /// The transaction-level lock that serialises schema migrations.
 const MIGRATION_LOCK_KEY: i64 = LOCK_KEY + 1;
 /// The schema version this program writes; `open` migrates older ones and refuses newer.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 /// Each migration, from version `i` to `i + 1`.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[
+    "
 CREATE TABLE evote_board (
     one        boolean PRIMARY KEY DEFAULT true CHECK (one),
     election   bytea NOT NULL CHECK (length(election) = 64),
@@ -78,7 +80,16 @@ CREATE TABLE evote_casts (
     entry      bigint NOT NULL REFERENCES evote_entries,
     PRIMARY KEY (credential, entry)
 );
-"];
+",
+    "
+CREATE TABLE evote_head (
+    one       boolean PRIMARY KEY DEFAULT true CHECK (one),
+    entries   bigint NOT NULL CHECK (entries >= 1),
+    hash      bytea NOT NULL CHECK (length(hash) = 64),
+    signature bytea NOT NULL CHECK (length(signature) = 64)
+);
+",
+];
 
 /// Entries read per query when streaming the board's bytes.
 const PAGE: i64 = 512;
@@ -350,9 +361,7 @@ pub(crate) struct PgStore {
     election: [u8; 64],
     ballot_box: PublicKey,
     genesis: [u8; 64],
-    head: [u8; 64],
-    entries: u64,
-    closed: bool,
+    tip: Tip,
 }
 
 impl PgStore {
@@ -390,9 +399,7 @@ impl PgStore {
             election: *context.hash(),
             ballot_box: *key.public(),
             genesis,
-            head: genesis,
-            entries: 0,
-            closed: false,
+            tip: Tip::empty(genesis),
         })
     }
 
@@ -411,9 +418,7 @@ impl PgStore {
             election: *context.hash(),
             ballot_box: *key.public(),
             genesis: genesis(context.hash(), key.public()),
-            head: [0; 64],
-            entries: 0,
-            closed: false,
+            tip: Tip::empty([0; 64]),
         };
         store.client = Some(store.reconnect()?);
         Ok(store)
@@ -444,9 +449,18 @@ impl PgStore {
             }
         }
         let (entries, head, closed) = last_entry(&mut client, &self.genesis)?;
-        self.entries = entries;
-        self.head = head;
-        self.closed = closed;
+        check_signed(
+            &mut client,
+            entries,
+            &head,
+            &self.election,
+            &self.ballot_box,
+        )?;
+        self.tip = Tip {
+            head,
+            entries,
+            closed,
+        };
         Ok(client)
     }
 
@@ -521,6 +535,45 @@ fn last_entry(
     Ok((number, hash, kind == i16::from(KIND_CLOSE)))
 }
 
+/// The ballot box's signed head as stored (none before the first entry).
+fn signed_head(client: &mut Client) -> Result<Option<SignedHead>, BoardError> {
+    let Some(row) = client
+        .query_opt("SELECT entries, hash, signature FROM evote_head", &[])
+        .map_err(db)?
+    else {
+        return Ok(None);
+    };
+    let entries = entry_number(row.get(0))?;
+    Ok(Some(SignedHead {
+        entries,
+        head: array64(row.get(1), entries)?,
+        signature: array64(row.get(2), entries)?,
+    }))
+}
+
+/// Refuses a state (`entries` ending in `head`) that the ballot box `ballot_box` did not sign:
+/// anyone who can write to the database can append a correctly chained entry, but only the
+/// ballot box key signs the head that covers it.
+fn check_signed(
+    client: &mut Client,
+    entries: u64,
+    head: &[u8; 64],
+    election: &[u8; 64],
+    ballot_box: &PublicKey,
+) -> Result<(), BoardError> {
+    match signed_head(client)? {
+        None if entries == 0 => Ok(()),
+        Some(s) if s.entries == entries && &s.head == head && s.verifies(election, ballot_box) => {
+            Ok(())
+        }
+        _ => Err(BoardError::Corrupt {
+            entry: entries,
+            reason: "the board's state is not signed by the ballot box \
+                     (an entry written or removed without its key)",
+        }),
+    }
+}
+
 /// Looks up `keys` in `table.column`: value → (entry, challenge).
 fn lookup(
     client: &mut Client,
@@ -539,16 +592,8 @@ fn lookup(
 }
 
 impl Store for PgStore {
-    fn head(&self) -> &[u8; 64] {
-        &self.head
-    }
-
-    fn entries(&self) -> u64 {
-        self.entries
-    }
-
-    fn is_closed(&self) -> bool {
-        self.closed
+    fn tip(&self) -> &Tip {
+        &self.tip
     }
 
     fn conflicts(&mut self, bodies: &[&Body]) -> Result<Vec<Option<Hit>>, BoardError> {
@@ -631,7 +676,7 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn commit(&mut self, staged: &[Staged<'_>]) -> Result<(), BoardError> {
+    fn commit(&mut self, staged: &[Staged<'_>], signed: &SignedHead) -> Result<(), BoardError> {
         if staged.is_empty() {
             return Ok(());
         }
@@ -645,14 +690,12 @@ impl Store for PgStore {
         let mut ids: (Vec<Vec<u8>>, Vec<i64>, Vec<bool>) = Default::default();
         let mut alphas: (Vec<Vec<u8>>, Vec<i64>, Vec<bool>) = Default::default();
         let mut casts: (Vec<Vec<u8>>, Vec<i64>) = Default::default();
-        let mut closes = false;
         for s in staged {
             let number = sql_number(s.number)?;
             numbers.push(number);
             kinds.push(i16::from(s.kind));
             payloads.push(&s.payload);
             hashes.push(&s.hash);
-            closes |= s.kind == KIND_CLOSE;
             if let Some(body) = s.body {
                 let challenge = s.credential.is_none();
                 trackers.0.push(body.tracker().to_vec());
@@ -675,7 +718,7 @@ impl Store for PgStore {
                 casts.1.push(number);
             }
         }
-        let (expected, head) = (self.entries, self.head);
+        let (expected, head) = (self.tip.entries, self.tip.head);
         let genesis = self.genesis;
         self.with(|c| {
             let mut tx = c.transaction().map_err(db)?;
@@ -726,6 +769,18 @@ impl Store for PgStore {
                 )
                 .map_err(db)?;
             }
+            tx.execute(
+                "INSERT INTO evote_head (one, entries, hash, signature) \
+                 VALUES (true, $1, $2, $3) ON CONFLICT (one) DO UPDATE \
+                 SET entries = EXCLUDED.entries, hash = EXCLUDED.hash, \
+                 signature = EXCLUDED.signature",
+                &[
+                    &sql_number(signed.entries)?,
+                    &signed.head.as_slice(),
+                    &signed.signature.as_slice(),
+                ],
+            )
+            .map_err(db)?;
             // Returns once the server's synchronous_commit is satisfied (module docs).
             tx.commit().map_err(db)
         })
@@ -734,11 +789,7 @@ impl Store for PgStore {
             // reads the head back from the database.
             self.client = None;
         })?;
-        if let Some(last) = staged.last() {
-            self.entries = last.number;
-            self.head = last.hash;
-        }
-        self.closed |= closes;
+        self.tip.after(staged);
         Ok(())
     }
 
@@ -787,6 +838,8 @@ impl BallotBoard {
 pub struct PostgresBoardBytes {
     client: Client,
     next: u64,
+    /// The last entry to read (all by default).
+    last: i64,
     buffer: Vec<u8>,
     position: usize,
     done: bool,
@@ -824,6 +877,7 @@ impl PostgresBoardBytes {
         Ok(Self {
             client,
             next: from.max(1),
+            last: i64::MAX,
             buffer,
             position: 0,
             done: false,
@@ -845,8 +899,8 @@ impl PostgresBoardBytes {
             .client
             .query(
                 "SELECT number, payload, hash FROM evote_entries \
-                 WHERE number >= $1 ORDER BY number LIMIT $2",
-                &[&from, &PAGE],
+                 WHERE number >= $1 AND number <= $3 ORDER BY number LIMIT $2",
+                &[&from, &PAGE, &self.last],
             )
             .map_err(db)?;
         if (rows.len() as i64) < PAGE {
@@ -943,14 +997,18 @@ impl Read for PostgresBoardBytes {
 }
 
 /// Writes the board held in the database of `url` to `out` as the board file's exact bytes,
-/// then reads them back through [`BoardReader`] (header, every entry's chain): returns the
+/// up to the head the ballot box last signed, then reads them back through [`BoardReader`]
+/// (header, every entry's chain) and checks that signature under the header's key: returns the
 /// number of entries and the head.
 ///
 /// # Errors
 /// Connection or SQL errors; I/O errors writing; [`BoardError::Corrupt`] for an entry that does
-/// not chain.
+/// not chain, or a head the ballot box did not sign.
 pub fn export_postgres(url: &str, out: &std::path::Path) -> Result<(u64, [u8; 64]), BoardError> {
     let mut bytes = PostgresBoardBytes::connect(url, 1)?;
+    let signed = signed_head(&mut bytes.client)?;
+    let signed_entries = signed.as_ref().map_or(0, |s| s.entries);
+    bytes.last = sql_number(signed_entries)?;
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -963,6 +1021,33 @@ pub fn export_postgres(url: &str, out: &std::path::Path) -> Result<(u64, [u8; 64
         let mut entries = 0;
         while reader.next_checked()?.is_some() {
             entries += 1;
+        }
+        let unsigned = BoardError::Corrupt {
+            entry: entries,
+            reason: "the exported head is not the one the ballot box signed",
+        };
+        match &signed {
+            None if entries == 0 => {}
+            Some(s)
+                if s.entries == entries
+                    && &s.head == reader.head()
+                    && s.verifies(reader.election(), reader.ballot_box()) => {}
+            _ => return Err(unsigned),
+        }
+        // An entry past the signed head while the signed head has not moved (no writer of the
+        // box appended meanwhile) is one the ballot box never signed.
+        let stored: Option<i64> = bytes
+            .client
+            .query_one("SELECT max(number) FROM evote_entries", &[])
+            .map_err(db)?
+            .get(0);
+        if stored.map(entry_number).transpose()?.unwrap_or(0) > entries
+            && signed_head(&mut bytes.client)? == signed
+        {
+            return Err(BoardError::Corrupt {
+                entry: entries + 1,
+                reason: "an entry past the head the ballot box signed",
+            });
         }
         Ok((entries, *reader.head()))
     })();

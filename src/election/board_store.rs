@@ -17,7 +17,8 @@
 use std::path::Path;
 
 use super::ballot::Body;
-use super::board::{BoardError, Recovered};
+use super::board::{BoardError, Recovered, KIND_CLOSE};
+use super::receipt::SignedHead;
 use crate::keys::PublicKey;
 
 /// Which unique key of an entry already stored a new body shares.
@@ -58,22 +59,52 @@ pub(crate) struct Staged<'a> {
     pub(crate) credential: Option<&'a PublicKey>,
 }
 
+/// Where a store's chain ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Tip {
+    /// The hash of the last entry (the genesis hash for an empty board).
+    pub(crate) head: [u8; 64],
+    /// The number of entries.
+    pub(crate) entries: u64,
+    /// Whether the last entry is the close.
+    pub(crate) closed: bool,
+}
+
+impl Tip {
+    /// An empty board's.
+    pub(crate) fn empty(genesis: [u8; 64]) -> Self {
+        Self {
+            head: genesis,
+            entries: 0,
+            closed: false,
+        }
+    }
+
+    /// After the committed `staged`.
+    pub(crate) fn after(&mut self, staged: &[Staged<'_>]) {
+        for s in staged {
+            self.head = s.hash;
+            self.entries = s.number;
+            self.closed |= s.kind == KIND_CLOSE;
+        }
+    }
+}
+
 /// Where a board's entries and indices live.
 pub(crate) trait Store: Send {
-    /// The hash of the last entry (the genesis hash for an empty board).
-    fn head(&self) -> &[u8; 64];
-    /// The number of entries.
-    fn entries(&self) -> u64;
-    /// Whether the last entry is the close.
-    fn is_closed(&self) -> bool;
+    /// Where the chain ends.
+    fn tip(&self) -> &Tip;
     /// For each body, the first stored entry that holds its tracker, else its ballot id under
     /// its credential, else one of its ciphertexts (in the body's order): the refusal the
     /// rules give names that entry.
     fn conflicts(&mut self, bodies: &[&Body]) -> Result<Vec<Option<Hit>>, BoardError>;
     /// For each credential, the cast entries it holds, in order.
     fn casts(&mut self, credentials: &[&PublicKey]) -> Result<Vec<Vec<u64>>, BoardError>;
-    /// Appends `staged` durably, all or nothing (see the module's promise).
-    fn commit(&mut self, staged: &[Staged<'_>]) -> Result<(), BoardError>;
+    /// Appends `staged` durably, all or nothing (see the module's promise). `signed` is the
+    /// ballot box's signature on the state after the last staged entry: a store that others
+    /// can write to (PostgreSQL) keeps it and refuses, when it reads the state, a head without
+    /// it; the board file, written only through the ballot box's own lock, does not need it.
+    fn commit(&mut self, staged: &[Staged<'_>], signed: &SignedHead) -> Result<(), BoardError>;
     /// The board file's path, for a file store.
     fn path(&self) -> Option<&Path> {
         None

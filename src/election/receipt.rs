@@ -215,6 +215,69 @@ impl Receipt {
     }
 }
 
+/// The ballot box's signature on a stored board's state: "this board has `entries` entries and
+/// its head is `head`". A store kept outside the ballot box's own process (PostgreSQL) keeps it
+/// beside the entries and checks it whenever it reads the board's state, so a correctly chained
+/// entry written by anyone without the ballot box key is refused rather than adopted.
+///
+/// ```text
+/// transcript "evote/signed-head/v1":  election-hash H_E, entry LE64(n), head h_n (64)
+/// σ = Schnorr signature by the ballot box key B over that transcript
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
+pub(crate) struct SignedHead {
+    /// The number of entries `n` (at least 1).
+    pub(crate) entries: u64,
+    /// `h_n`.
+    pub(crate) head: [u8; 64],
+    /// σ, `R ‖ s`.
+    pub(crate) signature: [u8; 64],
+}
+
+#[cfg_attr(not(feature = "fs"), allow(dead_code))]
+fn head_transcript(election: &[u8; 64], entries: u64, head: &[u8; 64]) -> Transcript {
+    let mut t = Transcript::new(labels::SIGNED_HEAD);
+    t.append_message(labels::ELECTION_HASH, election);
+    t.append_u64(labels::ENTRY, entries);
+    t.append_message(labels::HEAD, head);
+    t
+}
+
+impl SignedHead {
+    /// Signs `entries` and `head` for `election` with the ballot box key.
+    #[cfg_attr(not(feature = "fs"), allow(dead_code))]
+    pub(crate) fn sign<R: RngCore + CryptoRng>(
+        key: &BallotBoxKey,
+        election: &[u8; 64],
+        entries: u64,
+        head: [u8; 64],
+        rng: &mut R,
+    ) -> Self {
+        let signature =
+            SchnorrProof::prove(&mut head_transcript(election, entries, &head), &key.0, rng)
+                .to_bytes();
+        Self {
+            entries,
+            head,
+            signature,
+        }
+    }
+
+    /// Whether σ is the ballot box `ballot_box`'s signature on this state of `election`'s
+    /// board (a non-canonical σ is not).
+    #[cfg_attr(not(feature = "postgres"), allow(dead_code))]
+    pub(crate) fn verifies(&self, election: &[u8; 64], ballot_box: &PublicKey) -> bool {
+        SchnorrProof::from_bytes(&self.signature).is_ok_and(|s| {
+            s.verify(
+                &mut head_transcript(election, self.entries, &self.head),
+                ballot_box,
+            )
+            .is_ok()
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -258,5 +321,26 @@ mod tests {
         assert!(Receipt::from_bytes(&b).is_err());
         assert!(Receipt::from_bytes(&bytes[..202]).is_err());
         assert!(format!("{key:?}").contains("redacted"));
+        // A receipt's signature is not a signed head (domain separation), and a signed head
+        // binds the election, the number of entries, the head and the key.
+        let head = SignedHead {
+            entries: 5,
+            head: [2; 64],
+            signature: r.signature.to_bytes(),
+        };
+        assert!(!head.verifies(&election, key.public()));
+        let signed = SignedHead::sign(&key, &election, 5, [2; 64], &mut rng);
+        assert!(signed.verifies(&election, key.public()));
+        assert!(!signed.verifies(&[8u8; 64], key.public()));
+        assert!(!signed.verifies(&election, other.public()));
+        let mut changed = signed.clone();
+        changed.entries = 6;
+        assert!(!changed.verifies(&election, key.public()));
+        let mut changed = signed.clone();
+        changed.head[63] ^= 1;
+        assert!(!changed.verifies(&election, key.public()));
+        let mut changed = signed;
+        changed.signature[40] ^= 1;
+        assert!(!changed.verifies(&election, key.public()));
     }
 }

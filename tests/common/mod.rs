@@ -102,7 +102,7 @@ pub fn build_seeded(
         let b = Ballot::encrypt_and_cast(context, v, &choice(i + 1), &mut rng).unwrap();
         board.append(context, &b.to_bytes(), &mut rng).unwrap();
     }
-    let head = board.close().unwrap();
+    let head = board.close(&mut rng).unwrap();
     drop(board);
     // Guardian 1 is absent: guardians 2 and 3 decrypt.
     let decrypted = election.decrypt(&board_path, &head, 1, &mut rng).unwrap();
@@ -258,7 +258,7 @@ pub fn board_tally(
             .append(&context, &ballot.to_bytes(), &mut rng)
             .unwrap();
     }
-    board.close().unwrap();
+    board.close(&mut rng).unwrap();
     drop(board);
     let encrypted = tally(&path, &context, &mut rng).unwrap();
     let _ = std::fs::remove_file(&path);

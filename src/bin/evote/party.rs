@@ -827,7 +827,7 @@ pub fn board(command: BoardCommand) -> ExitCode {
                 };
                 let context = election_context(&election, &mut OsRng)?;
                 let mut b = board.open(&context, read_key(&key)?)?;
-                let head = b.close()?;
+                let head = b.close(&mut OsRng)?;
                 println!(
                     "board closed after {} entries; head {}",
                     b.entries(),
