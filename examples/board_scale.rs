@@ -1,7 +1,9 @@
 //! The ballot board at scale: appends BALLOTS referendum ballots in batches (as the HTTP box's
 //! writer does) to a board file or a PostgreSQL board, printing throughput and this process's
-//! resident memory as the board grows, then drops the board and times reopening it.
-//! A measurement, not a test.
+//! resident memory as the board grows, then drops the board and times reopening it. Then the
+//! ballot box itself, `evote board serve` (the release binary beside this example: `cargo build
+//! --release` first), is started on the grown board: the time until it listens (a restart) and
+//! its resident memory, before and after revotes posted over HTTP. A measurement, not a test.
 //!
 //! Run: `cargo run --release --example board_scale -- [BALLOTS] [BOARD] [referendum|1-of-10]`
 //! (defaults: 1,000,000, a board file in a temporary folder, referendum; BOARD may be an empty
@@ -65,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let election =
         Election::new([9; 32], 1, 1, manifest, ballots, &mut rng).map_err(|e| e.to_string())?;
     let key = BallotBoxKey::generate(&mut rng);
+    let key_for_server = key.clone();
     let mut b = board.create(&election.context, key.clone())?;
     let start_rss = rss_mib();
     println!("board {board}, {shape}: {start_rss:.0} MiB resident before the first ballot");
@@ -122,6 +125,133 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         rss_mib()
     );
     drop(reopened);
+    serve_and_measure(&election, &board, &key_for_server, &dir, options)?;
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// A process's resident set and its peak (Linux), in MiB.
+fn rss_of(pid: u32) -> (f64, f64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(0.0, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+/// The ballot box itself on the grown board: the `evote` binary built beside this example
+/// (`cargo build --release` first) serves it; prints the time from its start to listening (a
+/// restart), and its resident memory then and after `REVOTES` revotes posted over HTTP.
+fn serve_and_measure(
+    election: &Election,
+    board: &BoardLocation,
+    key: &BallotBoxKey,
+    dir: &std::path::Path,
+    options: usize,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    use evote::party::{hex, write_atomically};
+    use std::io::BufRead;
+    const REVOTES: usize = 4_000;
+    let Some(evote) = std::env::current_exe()?
+        .parent()
+        .and_then(|p| p.parent())
+        .map(|p| p.join("evote"))
+        .filter(|p| p.exists())
+    else {
+        println!(
+            "no evote binary beside this example (cargo build --release): server not measured"
+        );
+        return Ok(());
+    };
+    let folder = dir.join("election");
+    election.write_folder(&folder)?;
+    let key_file = dir.join("box.key");
+    let secret = hex(key.expose_secret_bytes().as_slice());
+    write_atomically(&key_file, format!("{secret}\n").as_bytes())?;
+    let revotes: Vec<Vec<u8>> = election.voters[..REVOTES.min(election.voters.len())]
+        .par_iter()
+        .enumerate()
+        .map(|(i, v)| {
+            let mut r = ChaCha20Rng::seed_from_u64((1 << 40) + i as u64);
+            let mut choice = vec![0u64; options];
+            if let Some(c) = choice.get_mut((i + 1) % options) {
+                *c = 1;
+            }
+            Ballot::encrypt_and_cast(&election.context, v, &[choice], &mut r)
+                .map(|b| b.to_bytes())
+                .map_err(|e| e.to_string())
+        })
+        .collect::<Result<_, _>>()?;
+    let started = Instant::now();
+    let mut server = std::process::Command::new(evote)
+        .args(["board", "serve", "--listen", "127.0.0.1:0", "--election"])
+        .arg(&folder)
+        .arg("--board")
+        .arg(match board {
+            BoardLocation::File(path) => path.display().to_string(),
+            BoardLocation::Postgres(url) => url.clone(),
+        })
+        .arg("--key")
+        .arg(&key_file)
+        .env("EVOTE_ADMIN_TOKEN", "board scale admin token")
+        .stdout(std::process::Stdio::piped())
+        .spawn()?;
+    let pid = server.id();
+    let stdout = server.stdout.take().ok_or("no stdout")?;
+    let mut lines = std::io::BufReader::new(stdout).lines();
+    let addr = loop {
+        match lines.next() {
+            Some(line) => {
+                if let Some(a) = line?.strip_prefix("listening on http://") {
+                    break a.to_string();
+                }
+            }
+            None => {
+                let _ = server.wait();
+                return Err("the ballot box exited before listening".into());
+            }
+        }
+    };
+    let ready = started.elapsed();
+    let (rss, _) = rss_of(pid);
+    println!(
+        "evote board serve: listening {:.2} s after its start (reads the election's {} credentials \
+         and the board's state); {rss:.0} MiB resident",
+        ready.as_secs_f64(),
+        election.voters.len()
+    );
+    let t = Instant::now();
+    let accepted = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for chunk in revotes.chunks(revotes.len().div_ceil(16).max(1)) {
+            let (addr, accepted) = (&addr, &accepted);
+            scope.spawn(move || {
+                let Ok(mut conn) = evote::server::client::Connection::open(addr) else {
+                    return;
+                };
+                for bytes in chunk {
+                    if matches!(conn.request("POST", "/ballots", &[], bytes), Ok(r) if r.status == 201)
+                    {
+                        accepted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+    });
+    let posting = t.elapsed();
+    let (rss, peak) = rss_of(pid);
+    println!(
+        "after {} of {} revotes accepted over HTTP ({:.0}/s): {rss:.0} MiB resident, peak {peak:.0} MiB",
+        accepted.into_inner(),
+        revotes.len(),
+        revotes.len() as f64 / posting.as_secs_f64()
+    );
+    let _ = server.kill();
+    let _ = server.wait();
     Ok(())
 }

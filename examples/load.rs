@@ -9,7 +9,6 @@
 use std::time::{Duration, Instant};
 
 use evote::election::{Ballot, BallotBoxKey, BoardLocation, Contest, Manifest, RevotePolicy};
-use evote::party::{files, write_atomically};
 use evote::server::client::Connection;
 use evote::server::{serve, ServerConfig};
 use evote::simulation::Election;
@@ -44,18 +43,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let dir = std::env::temp_dir().join(format!("evote-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     let folder = dir.join("election");
-    write_atomically(
-        &folder.join(files::MANIFEST),
-        election.context.manifest().to_json().as_bytes(),
-    )?;
-    write_atomically(
-        &folder.join(files::CREDENTIALS),
-        &election.context.credentials().to_bytes(),
-    )?;
-    write_atomically(
-        &folder.join(files::CEREMONY),
-        &election.transcript.to_bytes(),
-    )?;
+    election.write_folder(&folder)?;
     let board = location.unwrap_or_else(|| BoardLocation::File(dir.join("board.bin")));
     let key = BallotBoxKey::generate(&mut rng);
     drop(board.create(&election.context, key.clone())?);

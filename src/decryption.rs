@@ -44,7 +44,6 @@ use crate::ceremony::{
 use crate::dlog::DlogTable;
 use crate::errors::{DecodeError, DlogError, ProofError};
 use crate::group::{GroupElement, Reader};
-use crate::keys::KeyPair;
 use crate::proofs::{BatchVerifier, ChaumPedersenProof, SchnorrProof};
 pub use crate::tally::EncryptedTally;
 #[cfg(test)]
@@ -227,7 +226,9 @@ impl GuardianKeyShare {
         min_ballots: u64,
         rng: &mut R,
     ) -> Result<CandidateShare, DecryptionError> {
-        if outcome.params() != &self.params || outcome.key_share(self.index) != Some(&self.public) {
+        if outcome.params() != &self.params
+            || outcome.key_share(self.index) != Some(self.pair.public())
+        {
             return Err(DecryptionError::TallyRefused {
                 reason: "the outcome is not this guardian's ceremony",
             });
@@ -252,7 +253,7 @@ impl GuardianKeyShare {
                 reason: "too few ballots: decrypting would reveal individual votes",
             });
         }
-        let pair = KeyPair::from_secret(self.secret.clone());
+        let pair = &self.pair;
         let context = self.params.context_hash();
         let mut shares = Vec::with_capacity(tally.sums.len());
         let mut proofs = Vec::with_capacity(tally.sums.len());
@@ -263,10 +264,10 @@ impl GuardianKeyShare {
                     reason: "a tally ciphertext has an identity alpha",
                 });
             }
-            let share = GroupElement::from_point(sum.alpha() * self.secret.expose_scalar());
+            let share = GroupElement::from_point(sum.alpha() * pair.secret().expose_scalar());
             let proof = ChaumPedersenProof::prove(
                 &mut share_transcript(&context, tally, self.index, k),
-                &pair,
+                pair,
                 &base,
                 &share,
                 rng,
@@ -280,7 +281,7 @@ impl GuardianKeyShare {
         self.decrypted = Some(tally.digest);
         let package = unsigned_package(self.index, &tally.digest, &shares, &proofs);
         let signature =
-            SchnorrProof::prove(&mut signature_transcript(&context, &package), &pair, rng);
+            SchnorrProof::prove(&mut signature_transcript(&context, &package), pair, rng);
         Ok(CandidateShare {
             guardian: self.index,
             digest: tally.digest,
@@ -600,18 +601,24 @@ pub struct TallyResult {
     pub discarded: Vec<(GuardianIndex, ShareFault)>,
 }
 
-/// Lagrange coefficient at 0 for `j` within `set`: `Π_{m≠j} m / (m - j)`.
-fn lagrange_at_zero(j: GuardianIndex, set: &[GuardianIndex]) -> Scalar {
-    let xj = j.to_scalar();
-    let (num, den) =
-        set.iter()
-            .filter(|m| **m != j)
-            .fold((Scalar::ONE, Scalar::ONE), |(n, d), m| {
-                let xm = m.to_scalar();
-                (n * xm, d * (xm - xj))
-            });
-    // Indices are distinct and nonzero, so den ≠ 0.
-    num * den.invert()
+/// Lagrange coefficients at 0 for each `j` of `set`: `λ_j = Π_{m≠j} m / (m - j)`, with one
+/// (Montgomery) batch inversion for all denominators instead of one inversion each.
+fn lagrange_at_zero(set: &[GuardianIndex]) -> Vec<Scalar> {
+    let (nums, mut dens): (Vec<Scalar>, Vec<Scalar>) = set
+        .iter()
+        .map(|j| {
+            let xj = j.to_scalar();
+            set.iter()
+                .filter(|m| *m != j)
+                .fold((Scalar::ONE, Scalar::ONE), |(n, d), m| {
+                    let xm = m.to_scalar();
+                    (n * xm, d * (xm - xj))
+                })
+        })
+        .unzip();
+    // Indices are distinct and nonzero, so no denominator is 0.
+    Scalar::batch_invert(&mut dens);
+    nums.iter().zip(&dens).map(|(n, d)| n * d).collect()
 }
 
 /// Verifies candidate shares ([`verify_shares`]) and combines any `t` of the verified ones
@@ -691,10 +698,7 @@ pub fn combine_verified(
         });
     }
     let chosen: Vec<GuardianIndex> = by_guardian.keys().copied().take(needed as usize).collect();
-    let lambdas: Vec<Scalar> = chosen
-        .iter()
-        .map(|j| lagrange_at_zero(*j, &chosen))
-        .collect();
+    let lambdas = lagrange_at_zero(&chosen);
     let max_bound = tally.count_bounds().max().unwrap_or(0);
     let table =
         DlogTable::new(max_bound).map_err(|error| DecryptionError::Dlog { option: 0, error })?;
@@ -743,7 +747,7 @@ mod tests {
     use crate::ceremony::CeremonyParams;
     use crate::ciphertext::Ciphertext;
     use crate::keys::EncryptionKey;
-    use crate::keys::PublicKey;
+    use crate::keys::{KeyPair, PublicKey};
     use rand_chacha::ChaCha20Rng;
     use rand_core::SeedableRng;
 
@@ -856,8 +860,20 @@ mod tests {
             .collect();
         let at_zero: Scalar = set
             .iter()
-            .map(|j| lagrange_at_zero(*j, &set) * f(u64::from(j.get())))
+            .zip(lagrange_at_zero(&set))
+            .map(|(j, l)| l * f(u64::from(j.get())))
             .sum();
         assert_eq!(at_zero, Scalar::from(5u64));
+        // Each coefficient against its definition with its own inversion.
+        for (j, l) in set.iter().zip(lagrange_at_zero(&set)) {
+            let xj = j.to_scalar();
+            let (n, d) = set
+                .iter()
+                .filter(|m| *m != j)
+                .fold((Scalar::ONE, Scalar::ONE), |(n, d), m| {
+                    (n * m.to_scalar(), d * (m.to_scalar() - xj))
+                });
+            assert_eq!(l, n * d.invert());
+        }
     }
 }

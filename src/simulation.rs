@@ -76,6 +76,24 @@ impl Election {
         })
     }
 
+    /// Writes the public election folder the per-party commands and the ballot box read
+    /// (manifest, credential list, ceremony transcript) into `folder`.
+    ///
+    /// # Errors
+    /// I/O errors.
+    pub fn write_folder(&self, folder: &Path) -> Result<(), crate::party::PartyError> {
+        use crate::party::{files, write_atomically};
+        write_atomically(
+            &folder.join(files::MANIFEST),
+            self.context.manifest().to_json().as_bytes(),
+        )?;
+        write_atomically(
+            &folder.join(files::CREDENTIALS),
+            &self.context.credentials().to_bytes(),
+        )?;
+        write_atomically(&folder.join(files::CEREMONY), &self.transcript.to_bytes())
+    }
+
     /// Tallies the closed board at `board` (streamed, counted ballots verified again) and
     /// decrypts it with every guardian but the first `absent`, each bound to the published
     /// `head`.

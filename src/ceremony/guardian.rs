@@ -508,8 +508,7 @@ impl Round4Secret {
         }
         Ok(GuardianKeyShare {
             index: self.index,
-            secret,
-            public,
+            pair: KeyPair::from_parts(secret, public),
             params: self.params.clone(),
             decrypted: None,
         })
@@ -521,8 +520,9 @@ impl Round4Secret {
 /// Secret: zeroized on drop (through [`SecretKey`]), redacted `Debug`.
 pub struct GuardianKeyShare {
     pub(crate) index: GuardianIndex,
-    pub(crate) secret: SecretKey,
-    pub(crate) public: PublicKey,
+    /// `x_j` with `X_j`, kept together: decryption proves with both, and `X_j` is not
+    /// recomputed (a fixed-base multiplication) on every tally.
+    pub(crate) pair: KeyPair,
     pub(crate) params: CeremonyParams,
     /// The digest of the one tally this guardian has decrypted, if any: it refuses any other.
     pub(crate) decrypted: Option<[u8; 64]>,
@@ -536,7 +536,7 @@ impl GuardianKeyShare {
 
     /// The public key share `X_j`.
     pub fn public(&self) -> &PublicKey {
-        &self.public
+        self.pair.public()
     }
 
     /// The ceremony it belongs to.
@@ -546,7 +546,7 @@ impl GuardianKeyShare {
 
     /// The secret share. Handle with care.
     pub fn expose_secret(&self) -> &SecretKey {
-        &self.secret
+        self.pair.secret()
     }
 }
 
@@ -554,7 +554,7 @@ impl core::fmt::Debug for GuardianKeyShare {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("GuardianKeyShare")
             .field("index", &self.index)
-            .field("public", &self.public)
+            .field("public", self.pair.public())
             .finish_non_exhaustive()
     }
 }

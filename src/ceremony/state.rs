@@ -261,7 +261,7 @@ impl Guardian {
                     return Err(wrong_stage("the transcript belongs to another ceremony"));
                 }
                 let outcome = super::adjudicate(transcript, rng)?;
-                if outcome.key_share(key.index) != Some(&key.public) {
+                if outcome.key_share(key.index) != Some(key.pair.public()) {
                     return Err(CeremonyError::InconsistentKeyShare);
                 }
                 Ok(outcome)
@@ -320,7 +320,7 @@ impl Guardian {
                 put_list(&mut out, complaints.iter().map(|c| c.to_bytes()));
             }
             State::Finished { key } => {
-                out.extend_from_slice(key.secret.to_bytes().as_slice());
+                out.extend_from_slice(key.pair.secret().to_bytes().as_slice());
                 match &key.decrypted {
                     None => out.push(0),
                     Some(digest) => {
@@ -452,12 +452,10 @@ impl Guardian {
                     1 => Some(r.array::<64>()?),
                     _ => return Err(malformed("decryption flag")),
                 };
-                let public = secret.public_key();
                 State::Finished {
                     key: GuardianKeyShare {
                         index,
-                        secret,
-                        public,
+                        pair: KeyPair::from_secret(secret),
                         params: params.clone(),
                         decrypted,
                     },

@@ -1001,8 +1001,12 @@ impl BallotBoard {
         let Some(last) = staged.last() else {
             return Ok(());
         };
-        let signed = SignedHead::sign(&self.key, &self.election, last.number, last.hash, rng);
-        self.store.commit(staged, &signed)
+        // Signed only for a store that keeps the signature: the board file draws nothing from
+        // `rng` here, so its bytes for a seeded run do not depend on the store's needs.
+        let (key, election) = (&self.key, &self.election);
+        self.store.commit(staged, &mut || {
+            SignedHead::sign(key, election, last.number, last.hash, rng)
+        })
     }
 
     /// Numbers, chains and commits one entry: its number and hash.

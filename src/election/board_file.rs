@@ -586,7 +586,11 @@ impl Store for FileStore {
         credentials.iter().map(|c| self.casts_of(c)).collect()
     }
 
-    fn commit(&mut self, staged: &[Staged<'_>], _signed: &SignedHead) -> Result<(), BoardError> {
+    fn commit(
+        &mut self,
+        staged: &[Staged<'_>],
+        _sign: &mut dyn FnMut() -> SignedHead,
+    ) -> Result<(), BoardError> {
         let mut record = Vec::new();
         let mut starts = Vec::with_capacity(staged.len());
         for s in staged {

@@ -676,10 +676,15 @@ impl Store for PgStore {
             .collect())
     }
 
-    fn commit(&mut self, staged: &[Staged<'_>], signed: &SignedHead) -> Result<(), BoardError> {
+    fn commit(
+        &mut self,
+        staged: &[Staged<'_>],
+        sign: &mut dyn FnMut() -> SignedHead,
+    ) -> Result<(), BoardError> {
         if staged.is_empty() {
             return Ok(());
         }
+        let signed = sign();
         let mut numbers = Vec::with_capacity(staged.len());
         let mut kinds = Vec::with_capacity(staged.len());
         let mut payloads: Vec<&[u8]> = Vec::with_capacity(staged.len());

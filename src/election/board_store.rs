@@ -100,11 +100,16 @@ pub(crate) trait Store: Send {
     fn conflicts(&mut self, bodies: &[&Body]) -> Result<Vec<Option<Hit>>, BoardError>;
     /// For each credential, the cast entries it holds, in order.
     fn casts(&mut self, credentials: &[&PublicKey]) -> Result<Vec<Vec<u64>>, BoardError>;
-    /// Appends `staged` durably, all or nothing (see the module's promise). `signed` is the
+    /// Appends `staged` durably, all or nothing (see the module's promise). `sign` gives the
     /// ballot box's signature on the state after the last staged entry: a store that others
-    /// can write to (PostgreSQL) keeps it and refuses, when it reads the state, a head without
-    /// it; the board file, written only through the ballot box's own lock, does not need it.
-    fn commit(&mut self, staged: &[Staged<'_>], signed: &SignedHead) -> Result<(), BoardError>;
+    /// can write to (PostgreSQL) calls it once, keeps the signature and refuses, when it reads
+    /// the state, a head without it; the board file, written only through the ballot box's own
+    /// lock, does not need it and does not call it.
+    fn commit(
+        &mut self,
+        staged: &[Staged<'_>],
+        sign: &mut dyn FnMut() -> SignedHead,
+    ) -> Result<(), BoardError>;
     /// The board file's path, for a file store.
     fn path(&self) -> Option<&Path> {
         None

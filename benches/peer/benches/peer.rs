@@ -1,11 +1,18 @@
 //! evote beside elastic-elgamal 0.4.0-beta.1 (ristretto255), operation by operation, in one run.
 //!
 //! Each group has an `evote` and an `elastic-elgamal` entry doing the same job on in-memory
-//! objects (keys, ciphertexts and proofs already decoded), as the peer's own benchmarks do.
+//! objects (keys, ciphertexts and proofs already decoded), as the peer's own benchmarks do, and
+//! a `limit` entry: the curve25519-dalek operations the protocol cannot do without, run directly
+//! on random inputs in the same rotation (no hashing, no transcript, no allocation of results),
+//! so that `evote / limit` says how far evote is from what its cost model allows.
 
 use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
+use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::VartimeMultiscalarMul;
 use elastic_elgamal::group::Ristretto;
 use elastic_elgamal::{
     CandidateDecryption, DiscreteLogTable, Keypair, RangeDecomposition, VerifiableDecryption,
@@ -47,7 +54,20 @@ fn encryption(c: &mut Criterion) {
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| pair.public().encrypt(black_box(5u64), &mut prng))
     });
+    // r·G and r·K, both from precomputed tables.
+    let key_table = RistrettoBasepointTable::create(&our_key_point());
+    g.bench_function("limit (2 fixed-base)", |b| {
+        b.iter(|| {
+            let r = Scalar::random(&mut rng);
+            (RISTRETTO_BASEPOINT_TABLE * &r, &key_table * &r)
+        })
+    });
     g.finish();
+}
+
+/// The election key of [`ours`], as a point.
+fn our_key_point() -> RistrettoPoint {
+    *ours().0.public().as_point()
 }
 
 fn bits(c: &mut Criterion) {
@@ -61,6 +81,26 @@ fn bits(c: &mut Criterion) {
     });
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| pair.public().encrypt_bool(black_box(true), &mut prng))
+    });
+    // 8 fixed-base multiplications (2 for the ciphertext, 3 per branch: both branches in
+    // constant time) and one batched encoding of the 6 points the transcript absorbs.
+    let key_table = RistrettoBasepointTable::create(&our_key_point());
+    g.bench_function("limit (8 fixed-base + encode 6)", |b| {
+        b.iter(|| {
+            let mut points = [RistrettoPoint::default(); 6];
+            let r = Scalar::random(&mut rng);
+            let alpha = RISTRETTO_BASEPOINT_TABLE * &r;
+            let beta = &key_table * &r;
+            for (i, p) in points.iter_mut().enumerate() {
+                let k = Scalar::random(&mut rng);
+                *p = if i % 3 == 1 {
+                    &key_table * &k
+                } else {
+                    RISTRETTO_BASEPOINT_TABLE * &k
+                };
+            }
+            (alpha, beta, RistrettoPoint::double_and_compress_batch(&points))
+        })
     });
     g.finish();
 
@@ -162,6 +202,17 @@ fn decryption_shares(c: &mut Criterion) {
             )
         })
     });
+    // The share x·A and the commitments k·G, k·A: two variable-base multiplications and one
+    // fixed-base, and one batched encoding of the three points.
+    let x = *our_pair.secret().expose_scalar();
+    g.bench_function("limit (2 variable-base + 1 fixed-base + encode 3)", |b| {
+        b.iter(|| {
+            let k = Scalar::random(&mut rng);
+            let a = base.as_point();
+            let points = [a * x, RISTRETTO_BASEPOINT_TABLE * &k, a * k];
+            RistrettoPoint::double_and_compress_batch(&points)
+        })
+    });
     g.finish();
 
     let image = GroupElement::from_point(base.as_point() * our_pair.secret().expose_scalar());
@@ -188,6 +239,17 @@ fn decryption_shares(c: &mut Criterion) {
                     &pproof,
                     &mut merlin::Transcript::new(b"bench"),
                 )
+        })
+    });
+    // Both equations s·G = R₁ + c·K and s·A = R₂ + c·S, weighted into one variable-time
+    // multiscalar multiplication over G, K, R₁, A, S, R₂.
+    let points: Vec<RistrettoPoint> = (0..6)
+        .map(|_| RISTRETTO_BASEPOINT_TABLE * &Scalar::random(&mut rng))
+        .collect();
+    g.bench_function("limit (multiscalar of 6)", |b| {
+        b.iter(|| {
+            let scalars: Vec<Scalar> = (0..6).map(|_| Scalar::random(&mut rng)).collect();
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
         })
     });
     g.finish();
