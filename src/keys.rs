@@ -203,13 +203,6 @@ impl KeyPair {
         Self { secret, public }
     }
 
-    /// A pair from halves already known to match (`public = secret·G` checked by the caller),
-    /// sparing the fixed-base multiplication.
-    pub(crate) fn from_parts(secret: SecretKey, public: PublicKey) -> Self {
-        debug_assert!(secret.public_key() == public);
-        Self { secret, public }
-    }
-
     /// The secret half.
     pub fn secret(&self) -> &SecretKey {
         &self.secret

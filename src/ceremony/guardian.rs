@@ -503,12 +503,13 @@ impl Round4Secret {
             .ok_or(CeremonyError::InconsistentKeyShare)?;
         let secret = SecretKey::from_scalar(x).map_err(|_| CeremonyError::InconsistentKeyShare)?;
         x.zeroize();
-        if secret.public_key() != public {
+        let pair = KeyPair::from_secret(secret);
+        if pair.public() != &public {
             return Err(CeremonyError::InconsistentKeyShare);
         }
         Ok(GuardianKeyShare {
             index: self.index,
-            pair: KeyPair::from_parts(secret, public),
+            pair,
             params: self.params.clone(),
             decrypted: None,
         })
