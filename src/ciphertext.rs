@@ -13,10 +13,12 @@
 //! small values (votes, tallies) are meaningful plaintexts.
 //!
 //! # Implementation details
-//! Encryption computes `(r/2)·G` and `(r/2)·K + m·(G/2)` with fixed-base tables and then doubles,
-//! so that a prover can encode the ciphertext together with its commitments in one batch.
-//! `m·(G/2)` is read from a radix-16 table with constant-time selection over a number of windows
-//! fixed by a *public* bound, so encryption time does not depend on `m`.
+//! Plain encryption computes `r·G` and `r·K + m·G` with fixed-base tables. A prover computes
+//! `(r/2)·G` and `(r/2)·K + m·(G/2)` instead and doubles them together with its commitments, so
+//! that all of them are encoded in one batch. `m·G` (or `m·(G/2)`) is read from a radix-16
+//! table of small multiples, its digits recoded to `−8..8` (8 entries scanned per window, then
+//! a conditional negation), with constant-time selection over a number of windows fixed by a
+//! *public* bound (16 for any `u64`), so encryption time does not depend on `m`.
 
 use core::fmt;
 use core::iter::Sum;
@@ -28,7 +30,7 @@ use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::Identity;
 use rand_core::{CryptoRng, RngCore};
-use subtle::{ConditionallySelectable, ConstantTimeEq};
+use subtle::{Choice, ConditionallyNegatable, ConditionallySelectable, ConstantTimeEq};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::errors::DecodeError;
@@ -73,9 +75,10 @@ impl Ciphertext {
 
     /// Re-encrypts deterministically from an opening (constant time in the opening).
     pub fn from_opening(key: &EncryptionKey, opening: &Opening) -> Self {
-        let (alpha_half, beta_half) =
-            encrypt_halves(key, opening.value, &opening.nonce, WINDOWS_U64);
-        Self::from_points(alpha_half + alpha_half, beta_half + beta_half)
+        // No halving here: nothing is encoded in a batch with the ciphertext.
+        let alpha = RISTRETTO_BASEPOINT_TABLE * &opening.nonce;
+        let beta = key.mul(&opening.nonce) + small_multiple_of_g(opening.value, WINDOWS_U64);
+        Self::from_points(alpha, beta)
     }
 
     /// Checks that this ciphertext encrypts exactly `opening` under `key` (variable time: for
@@ -294,39 +297,83 @@ pub(crate) fn windows_for(max: u64) -> usize {
     bits.div_ceil(4).max(1)
 }
 
-/// `table[w][d] = d·16^w·(G/2)` for 16 windows and digits 0..16.
-fn half_g_table() -> &'static [[RistrettoPoint; 16]; WINDOWS_U64] {
-    static TABLE: OnceLock<Box<[[RistrettoPoint; 16]; WINDOWS_U64]>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table = Box::new([[RistrettoPoint::identity(); 16]; WINDOWS_U64]);
-        let mut base = RISTRETTO_BASEPOINT_POINT * inv_two();
-        for row in table.iter_mut() {
-            let mut acc = RistrettoPoint::identity();
-            for entry in row.iter_mut() {
-                *entry = acc;
-                acc += base;
-            }
-            // acc = 16·base now.
-            base = acc;
+/// `table[w][j] = (j + 1)·16^w·P` for 16 windows and `j` in `0..16`: the nonzero digits of a
+/// radix-16 expansion, up to 16 so that the last window can absorb a carry.
+type SmallMultiples = [[RistrettoPoint; 16]; WINDOWS_U64];
+
+fn small_multiples(base: RistrettoPoint) -> Box<SmallMultiples> {
+    let mut table = Box::new([[RistrettoPoint::identity(); 16]; WINDOWS_U64]);
+    let mut base = base;
+    for row in table.iter_mut() {
+        let mut acc = RistrettoPoint::identity();
+        for entry in row.iter_mut() {
+            acc += base;
+            *entry = acc;
         }
-        table
-    })
+        // acc = 16·base now.
+        base = acc;
+    }
+    table
 }
 
-/// `value·(G/2)` in time that depends only on `windows` (public), not on `value`. The caller
-/// guarantees `value < 16^windows`.
-pub(crate) fn small_multiple_of_half_g(value: u64, windows: usize) -> RistrettoPoint {
+/// The table of `G`, for plain encryption.
+fn g_table() -> &'static SmallMultiples {
+    static TABLE: OnceLock<Box<SmallMultiples>> = OnceLock::new();
+    TABLE.get_or_init(|| small_multiples(RISTRETTO_BASEPOINT_POINT))
+}
+
+/// The table of `G/2`, for provers that compute halves and encode them in one batch.
+fn half_g_table() -> &'static SmallMultiples {
+    static TABLE: OnceLock<Box<SmallMultiples>> = OnceLock::new();
+    TABLE.get_or_init(|| small_multiples(RISTRETTO_BASEPOINT_POINT * inv_two()))
+}
+
+/// `value·P` from `table` (the small multiples of `P`) in time that depends only on `windows`
+/// (public), not on `value`. The caller guarantees `value < 16^windows`.
+///
+/// The digits are recoded to `-8..8` in every window but the last (which takes `0..=16`, the
+/// carry included), so each of those windows scans 8 entries and conditionally negates instead
+/// of scanning 16: `value = Σ d_w·16^w`. The recoding is arithmetic on the digits, no branches.
+fn small_multiple(table: &SmallMultiples, value: u64, windows: usize) -> RistrettoPoint {
+    let last = windows.clamp(1, WINDOWS_U64) - 1;
     let mut sum = RistrettoPoint::identity();
-    for (w, row) in half_g_table().iter().enumerate().take(windows) {
-        // Shifts and masks are constant time; the digit only steers selections.
-        let digit = ((value >> (4 * w)) & 0xf) as u8;
+    let mut carry = 0u8;
+    for (w, row) in table.iter().enumerate().take(last + 1) {
+        // nibble + carry is in 0..=16.
+        let digit = ((value >> (4 * w)) & 0xf) as u8 + carry;
+        let (magnitude, negative, entries) = if w < last {
+            // digit ≥ 8 becomes digit − 16 with a carry into the next window.
+            carry = (digit + 8) >> 4;
+            // The signed digit is digit − 16 (in −8..=0) exactly when there is a carry.
+            let negative = carry;
+            let magnitude = (16 - digit) * negative + digit * (1 - negative);
+            (magnitude, negative, 8)
+        } else {
+            (digit, 0, 16)
+        };
         let mut selected = RistrettoPoint::identity();
-        for (d, entry) in row.iter().enumerate() {
-            selected.conditional_assign(entry, (d as u8).ct_eq(&digit));
+        for (j, entry) in row.iter().enumerate().take(entries) {
+            selected.conditional_assign(entry, (j as u8 + 1).ct_eq(&magnitude));
         }
-        sum += selected;
+        selected.conditional_negate(Choice::from(negative));
+        // The first window starts the sum: no addition to the identity.
+        if w == 0 {
+            sum = selected;
+        } else {
+            sum += selected;
+        }
     }
     sum
+}
+
+/// `value·(G/2)` in time that depends only on `windows` (public), not on `value`.
+pub(crate) fn small_multiple_of_half_g(value: u64, windows: usize) -> RistrettoPoint {
+    small_multiple(half_g_table(), value, windows)
+}
+
+/// `value·G` in time that depends only on `windows` (public), not on `value`.
+pub(crate) fn small_multiple_of_g(value: u64, windows: usize) -> RistrettoPoint {
+    small_multiple(g_table(), value, windows)
 }
 
 /// `((r/2)·G, (r/2)·K + m·(G/2))`: the halves of `Enc_K(m; r)`, in constant time.
@@ -350,7 +397,7 @@ mod tests {
     use crate::keys::KeyPair;
     use proptest::prelude::*;
     use rand_chacha::ChaCha20Rng;
-    use rand_core::SeedableRng;
+    use rand_core::{RngCore, SeedableRng};
 
     fn setup(seed: u64) -> (KeyPair, EncryptionKey, ChaCha20Rng) {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
@@ -376,6 +423,33 @@ mod tests {
             let expected = RISTRETTO_BASEPOINT_POINT * (Scalar::from(v) * inv_two());
             assert_eq!(small_multiple_of_half_g(v, 16), expected, "value {v}");
             assert_eq!(small_multiple_of_half_g(v, windows_for(v)), expected);
+            let whole = RISTRETTO_BASEPOINT_POINT * Scalar::from(v);
+            assert_eq!(small_multiple_of_g(v, 16), whole, "value {v}");
+            assert_eq!(small_multiple_of_g(v, windows_for(v)), whole);
+        }
+        // Every digit and carry pattern of the signed recoding, in every window count that
+        // covers the value.
+        let mut rng = ChaCha20Rng::seed_from_u64(8);
+        let patterns = [
+            0x8888_8888_8888_8888u64,
+            0x7777_7777_7777_7777,
+            0xf8f8_f8f8_f8f8_f8f8,
+            0x0f0f_0f0f_0f0f_0f0f,
+            0xffff_ffff_ffff_fff8,
+            0x1000_0000_0000_0000,
+        ];
+        let randoms: Vec<u64> = (0..200)
+            .map(|_| rng.next_u64() >> (rng.next_u32() % 64))
+            .collect();
+        for v in patterns.into_iter().chain(randoms) {
+            let whole = RISTRETTO_BASEPOINT_POINT * Scalar::from(v);
+            for windows in windows_for(v)..=16 {
+                assert_eq!(
+                    small_multiple_of_g(v, windows),
+                    whole,
+                    "value {v:#x}, {windows} windows"
+                );
+            }
         }
     }
 

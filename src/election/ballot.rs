@@ -36,6 +36,8 @@
 //! A cast ballot is `body ‖ σ (64)`; a challenged ballot is `body ‖ seed (32) ‖ σ' (64)`. All
 //! ballots of one manifest have the same length whatever the choices.
 
+use curve25519_dalek::ristretto::RistrettoPoint;
+use merlin::Transcript;
 use rand_chacha::ChaCha20Rng;
 use rand_core::{CryptoRng, RngCore, SeedableRng};
 #[cfg(feature = "parallel")]
@@ -47,8 +49,9 @@ use super::context::{ElectionContext, VoterContext};
 use super::credentials::VoterCredential;
 use crate::ciphertext::{Ciphertext, Opening};
 use crate::errors::{DecodeError, ProofError};
-use crate::group::Reader;
+use crate::group::{elements_from_halves, Reader};
 use crate::keys::PublicKey;
+use crate::proofs::range::Committed;
 use crate::proofs::{BatchVerifier, RangeProof, SchnorrProof, SelectionLimitProof};
 
 /// The version byte of the ballot encoding.
@@ -253,7 +256,11 @@ pub enum BallotPart {
 impl BallotPart {
     /// The error for this part failing a check of proof kind `kind`.
     fn failure(self, kind: crate::ProofKind) -> BallotError {
-        let error = ProofError::Invalid { kind };
+        self.error(ProofError::Invalid { kind })
+    }
+
+    /// The error naming this part with `error`.
+    fn error(self, error: ProofError) -> BallotError {
         match self {
             Self::Signature => BallotError::InvalidSignature,
             Self::Option { contest, option } => BallotError::InvalidProof {
@@ -268,6 +275,53 @@ impl BallotPart {
             },
         }
     }
+}
+
+/// A contest's ciphertexts and proofs while the ballot prover makes them.
+#[derive(Default)]
+struct ContestParts {
+    ciphertexts: Vec<Ciphertext>,
+    proofs: Vec<RangeProof>,
+    limit: Option<SelectionLimitProof>,
+}
+
+/// The error for a proof whose parts the prover lost track of (a bug, not an input).
+const INTERNAL: ProofError = ProofError::InvalidStatement {
+    kind: crate::ProofKind::SelectionLimit,
+    reason: "internal: a proof of the ballot was not completed",
+};
+
+/// Encodes the points of every pending proof in one batch and completes the proofs in the
+/// order they were begun, filing each result under its contest.
+fn finish_pending(
+    halves: &mut Vec<RistrettoPoint>,
+    pending: &mut Vec<(BallotPart, Transcript, Committed<'_>)>,
+    contests: &mut [ContestParts],
+) -> Result<(), BallotError> {
+    let mut elements = elements_from_halves(halves).into_iter();
+    halves.clear();
+    for (part, mut transcript, committed) in pending.drain(..) {
+        let contest = match part {
+            BallotPart::Option { contest, .. } | BallotPart::SelectionLimit { contest } => contest,
+            BallotPart::Signature => return Err(part.error(INTERNAL)),
+        };
+        let Some(parts) = contests.get_mut(contest) else {
+            return Err(part.error(INTERNAL));
+        };
+        if let BallotPart::Option { .. } = part {
+            let (ciphertext, proof) = committed
+                .finish_range(&mut transcript, &mut elements)
+                .map_err(|error| part.error(error))?;
+            parts.ciphertexts.push(ciphertext);
+            parts.proofs.push(proof);
+        } else {
+            let limit = committed
+                .finish_limit(&mut transcript, &mut elements)
+                .map_err(|error| part.error(error))?;
+            parts.limit = Some(limit);
+        }
+    }
+    Ok(())
 }
 
 /// docs/election.md, *Ballots*: `r_{c,o}`, the 64-byte digest reduced modulo ℓ (wide), with
@@ -362,7 +416,14 @@ impl PendingBallot {
         };
         let election = *context.hash();
         let key = context.encryption_key();
-        let mut contests = Vec::with_capacity(selections.len());
+        // The proofs are made contest by contest, each contest's options before its limit, in
+        // the order of their RNG draws; their points are encoded in C + 1 batches instead of
+        // one per proof: [options of contest 0], [limit of 0, options of 1], …, [limit of
+        // C−1]. A limit proof absorbs its contest's ciphertexts before it draws its nonces, so
+        // it begins only once they are encoded.
+        let mut contests: Vec<ContestParts> = Vec::with_capacity(selections.len());
+        let mut halves = Vec::new();
+        let mut pending: Vec<(BallotPart, Transcript, Committed<'_>)> = Vec::new();
         for (c, (contest, chosen)) in context
             .manifest()
             .contests
@@ -370,49 +431,59 @@ impl PendingBallot {
             .zip(selections)
             .enumerate()
         {
-            let mut ciphertexts = Vec::with_capacity(chosen.len());
-            let mut proofs = Vec::with_capacity(chosen.len());
             let mut openings = Vec::with_capacity(chosen.len());
             for (o, value) in chosen.iter().enumerate() {
                 let opening = Opening::new(
                     *value,
                     derive_nonce(&election, &ballot_id, c, o, &secret.seed),
                 );
-                let (ct, proof) = RangeProof::encrypt_opening_and_prove(
-                    &mut context.option_transcript(&ballot_id, credential, c, o),
+                let part = BallotPart::Option {
+                    contest: c,
+                    option: o,
+                };
+                let mut transcript = context.option_transcript(&ballot_id, credential, c, o);
+                let committed = RangeProof::commit_encrypt(
+                    &mut transcript,
                     key,
                     &opening,
                     0..=contest.option_limit,
                     rng,
+                    &mut halves,
                 )
-                .map_err(|error| BallotError::InvalidProof {
-                    contest: c,
-                    option: Some(o),
-                    error,
-                })?;
-                ciphertexts.push(ct);
-                proofs.push(proof);
+                .map_err(|error| part.error(error))?;
+                pending.push((part, transcript, committed));
                 openings.push(opening);
             }
-            let limit = SelectionLimitProof::prove(
-                &mut context.limit_transcript(&ballot_id, credential, c),
+            contests.push(ContestParts::default());
+            finish_pending(&mut halves, &mut pending, &mut contests)?;
+            let part = BallotPart::SelectionLimit { contest: c };
+            let ciphertexts = contests.last().map_or(&[][..], |p| &p.ciphertexts[..]);
+            let mut transcript = context.limit_transcript(&ballot_id, credential, c);
+            let committed = SelectionLimitProof::commit(
+                &mut transcript,
                 key,
-                &ciphertexts,
+                ciphertexts,
                 &openings,
                 contest.min_selections..=contest.max_selections,
                 rng,
+                &mut halves,
             )
-            .map_err(|error| BallotError::InvalidProof {
-                contest: c,
-                option: None,
-                error,
-            })?;
-            contests.push(EncryptedContest {
-                ciphertexts,
-                proofs,
-                limit,
-            });
+            .map_err(|error| part.error(error))?;
+            pending.push((part, transcript, committed));
         }
+        finish_pending(&mut halves, &mut pending, &mut contests)?;
+        let contests = contests
+            .into_iter()
+            .enumerate()
+            .map(|(c, parts)| match parts.limit {
+                Some(limit) => Ok(EncryptedContest {
+                    ciphertexts: parts.ciphertexts,
+                    proofs: parts.proofs,
+                    limit,
+                }),
+                None => Err(BallotPart::SelectionLimit { contest: c }.error(INTERNAL)),
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             election,
             body: Body {

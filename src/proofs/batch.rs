@@ -232,12 +232,10 @@ pub(crate) struct ItemBuilder<'a, R> {
 impl<R: RngCore + CryptoRng> ItemBuilder<'_, R> {
     /// A fresh random 128-bit weight for one equation.
     pub(crate) fn weight(&mut self) -> Scalar {
-        let mut bytes = [0u8; 32];
-        if let Some(low) = bytes.get_mut(..16) {
-            self.batch.rng.fill_bytes(low);
-        }
-        // Below 2^128 < ℓ: already canonical, the reduction changes nothing.
-        Scalar::from_bytes_mod_order(bytes)
+        let mut bytes = [0u8; 16];
+        self.batch.rng.fill_bytes(&mut bytes);
+        // Below 2^128 < ℓ: canonical as it is, with no reduction to pay for.
+        Scalar::from(u128::from_le_bytes(bytes))
     }
 
     /// Adds to the coefficient of the basepoint `G`.

@@ -75,6 +75,7 @@ struct Disjunctive {
 }
 
 /// What both sides know.
+#[derive(Clone, Copy)]
 struct Statement<'a> {
     kind: ProofKind,
     public: &'a PublicKey,
@@ -144,6 +145,122 @@ enum Source<'a> {
     Given(&'a [Ciphertext]),
 }
 
+/// A proof between its two moves: the statement absorbed, the nonces drawn and the points
+/// computed, waiting for their encodings (see [`Disjunctive::commit`]).
+///
+/// Secret: the nonces, the simulated challenges (which differ from the published ones exactly
+/// at the real branch) and the witness nonce; all zeroized on drop.
+pub(crate) struct Committed<'a> {
+    statement: Statement<'a>,
+    encrypts: bool,
+    nonce: Scalar,
+    real: u64,
+    w: Vec<Scalar>,
+    simulated: Vec<Scalar>,
+}
+
+impl Drop for Committed<'_> {
+    fn drop(&mut self) {
+        self.nonce.zeroize();
+        self.real.zeroize();
+        self.w.zeroize();
+        self.simulated.zeroize();
+    }
+}
+
+impl Committed<'_> {
+    /// Completes a proof begun by [`RangeProof::commit_encrypt`]: its ciphertext and proof.
+    pub(crate) fn finish_range(
+        self,
+        transcript: &mut Transcript,
+        elements: &mut impl Iterator<Item = GroupElement>,
+    ) -> Result<(Ciphertext, RangeProof), ProofError> {
+        match self.respond(transcript, elements)? {
+            (Some(ciphertext), proof) => Ok((ciphertext, RangeProof(proof))),
+            (None, _) => Err(ProofError::InvalidStatement {
+                kind: ProofKind::Range,
+                reason: "internal: no ciphertext produced",
+            }),
+        }
+    }
+
+    /// Completes a proof begun by [`SelectionLimitProof::commit`].
+    pub(crate) fn finish_limit(
+        self,
+        transcript: &mut Transcript,
+        elements: &mut impl Iterator<Item = GroupElement>,
+    ) -> Result<SelectionLimitProof, ProofError> {
+        self.respond(transcript, elements)
+            .map(|(_, proof)| SelectionLimitProof(proof))
+    }
+
+    /// The prover's second move: takes this proof's encoded points from `elements` (in the
+    /// order [`Disjunctive::commit`] appended them), absorbs them, and answers the challenge.
+    fn respond(
+        self,
+        transcript: &mut Transcript,
+        elements: &mut impl Iterator<Item = GroupElement>,
+    ) -> Result<(Option<Ciphertext>, Disjunctive), ProofError> {
+        let missing = ProofError::InvalidStatement {
+            kind: self.statement.kind,
+            reason: "internal: missing point encodings",
+        };
+        let encrypted = if self.encrypts {
+            let (Some(alpha), Some(beta)) = (elements.next(), elements.next()) else {
+                return Err(missing);
+            };
+            let ciphertext = Ciphertext::from_elements(&alpha, &beta);
+            absorb_ciphertext(transcript, &ciphertext);
+            Some(ciphertext)
+        } else {
+            None
+        };
+        let mut commitments = Vec::with_capacity(self.w.len());
+        for _ in 0..self.w.len() {
+            let (Some(a), Some(b)) = (elements.next(), elements.next()) else {
+                return Err(missing);
+            };
+            transcript.append_element(labels::COMMITMENT_G, &a);
+            transcript.append_element(labels::COMMITMENT_H, &b);
+            commitments.push((a, b));
+        }
+        let c = transcript.challenge_scalar(labels::CHALLENGE);
+
+        // c_μ = c - Σ_{j≠μ} e_j, then c_j = e_j except at μ; all by constant-time selection.
+        let mut others = Scalar::ZERO;
+        for (j, e_j) in self.simulated.iter().enumerate() {
+            let is_real = (j as u64).ct_eq(&self.real);
+            others += Scalar::conditional_select(e_j, &Scalar::ZERO, is_real);
+        }
+        let mut real_challenge = c - others;
+        let mut challenges: Vec<Scalar> = self
+            .simulated
+            .iter()
+            .enumerate()
+            .map(|(j, e_j)| {
+                Scalar::conditional_select(e_j, &real_challenge, (j as u64).ct_eq(&self.real))
+            })
+            .collect();
+        let responses = self
+            .w
+            .iter()
+            .zip(&challenges)
+            .map(|(w_j, c_j)| w_j + c_j * self.nonce)
+            .collect();
+        others.zeroize();
+        real_challenge.zeroize();
+        challenges.pop();
+        Ok((
+            encrypted,
+            Disjunctive {
+                commitments,
+                challenges,
+                responses,
+            },
+        ))
+    }
+}
+
 impl Disjunctive {
     /// The prover (see the module documentation for the steps).
     fn prove<R: RngCore + CryptoRng>(
@@ -154,6 +271,29 @@ impl Disjunctive {
         opening: &Opening,
         rng: &mut R,
     ) -> Result<(Option<Ciphertext>, Self), ProofError> {
+        let mut halves = Vec::new();
+        let committed = Self::begin(
+            transcript,
+            statement,
+            key,
+            source,
+            opening,
+            rng,
+            &mut halves,
+        )?;
+        committed.respond(transcript, &mut elements_from_halves(&halves).into_iter())
+    }
+
+    /// The prover's checks and first move ([`Disjunctive::commit`]) for an honest witness.
+    fn begin<'a, R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        statement: &Statement<'a>,
+        key: &EncryptionKey,
+        source: Source<'_>,
+        opening: &Opening,
+        rng: &mut R,
+        halves: &mut Vec<RistrettoPoint>,
+    ) -> Result<Committed<'a>, ProofError> {
         let n = statement.branches()?;
         let count = match source {
             Source::Encrypt => 1,
@@ -168,13 +308,14 @@ impl Disjunctive {
         }
         // Index of the real branch; secret, used only through constant-time comparisons.
         let real = value - statement.min;
-        Self::prove_branch(
-            transcript, statement, key, source, count, n, opening, real, rng,
-        )
+        Ok(Self::commit(
+            transcript, statement, key, source, count, n, opening, real, rng, halves,
+        ))
     }
 
     /// The prover proper, claiming branch `real`. Honest callers pass `value - min`; tests pass
     /// anything, to show that a lying prover's proof does not verify.
+    #[cfg(test)]
     #[allow(clippy::too_many_arguments)]
     fn prove_branch<R: RngCore + CryptoRng>(
         transcript: &mut Transcript,
@@ -187,6 +328,38 @@ impl Disjunctive {
         real: u64,
         rng: &mut R,
     ) -> Result<(Option<Ciphertext>, Self), ProofError> {
+        let mut halves = Vec::with_capacity(2 * n + 2);
+        let committed = Self::commit(
+            transcript,
+            statement,
+            key,
+            source,
+            count,
+            n,
+            opening,
+            real,
+            rng,
+            &mut halves,
+        );
+        committed.respond(transcript, &mut elements_from_halves(&halves).into_iter())
+    }
+
+    /// The prover's first move: absorbs the statement, draws the nonces and appends the halved
+    /// points to encode (the ciphertext's two if it encrypts, then `a_j, b_j` for every branch)
+    /// to `halves`, so that a caller proving many statements encodes all of them in one batch.
+    #[allow(clippy::too_many_arguments)]
+    fn commit<'a, R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        statement: &Statement<'a>,
+        key: &EncryptionKey,
+        source: Source<'_>,
+        count: usize,
+        n: usize,
+        opening: &Opening,
+        real: u64,
+        rng: &mut R,
+        halves: &mut Vec<RistrettoPoint>,
+    ) -> Committed<'a> {
         let value = opening.expose_value();
         let nonce = opening.expose_nonce();
         statement.absorb_header(transcript, count, n);
@@ -205,13 +378,14 @@ impl Disjunctive {
             ],
             rng,
         );
-        let mut w: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
-        let mut simulated: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
+        let w: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
+        let simulated: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
 
-        // All points are computed halved and encoded in one batch.
+        // All points are computed halved, to be encoded in one batch.
         let half = inv_two();
-        let mut halves = Vec::with_capacity(2 * n + 2);
-        if let Source::Encrypt = source {
+        halves.reserve(2 * n + 2);
+        let encrypts = matches!(source, Source::Encrypt);
+        if encrypts {
             let (alpha_half, beta_half) =
                 encrypt_halves(key, value, nonce, windows_for(statement.max));
             halves.push(alpha_half);
@@ -230,64 +404,14 @@ impl Disjunctive {
             v_half.zeroize();
         }
         value_scalar.zeroize();
-        let mut elements = elements_from_halves(&halves).into_iter();
-
-        let encrypted = match source {
-            Source::Encrypt => {
-                let (Some(alpha), Some(beta)) = (elements.next(), elements.next()) else {
-                    return Err(ProofError::InvalidStatement {
-                        kind: statement.kind,
-                        reason: "internal: missing ciphertext encoding",
-                    });
-                };
-                let ciphertext = Ciphertext::from_elements(&alpha, &beta);
-                absorb_ciphertext(transcript, &ciphertext);
-                Some(ciphertext)
-            }
-            Source::Given(_) => None,
-        };
-        let mut commitments = Vec::with_capacity(n);
-        while let (Some(a), Some(b)) = (elements.next(), elements.next()) {
-            transcript.append_element(labels::COMMITMENT_G, &a);
-            transcript.append_element(labels::COMMITMENT_H, &b);
-            commitments.push((a, b));
+        Committed {
+            statement: *statement,
+            encrypts,
+            nonce: *nonce,
+            real,
+            w,
+            simulated,
         }
-        let c = transcript.challenge_scalar(labels::CHALLENGE);
-
-        // c_μ = c - Σ_{j≠μ} e_j, then c_j = e_j except at μ; all by constant-time selection.
-        let mut others = Scalar::ZERO;
-        for (j, e_j) in simulated.iter().enumerate() {
-            let is_real = (j as u64).ct_eq(&real);
-            others += Scalar::conditional_select(e_j, &Scalar::ZERO, is_real);
-        }
-        let mut real_challenge = c - others;
-        let mut challenges: Vec<Scalar> = simulated
-            .iter()
-            .enumerate()
-            .map(|(j, e_j)| {
-                Scalar::conditional_select(e_j, &real_challenge, (j as u64).ct_eq(&real))
-            })
-            .collect();
-        let responses = w
-            .iter()
-            .zip(&challenges)
-            .map(|(w_j, c_j)| w_j + c_j * nonce)
-            .collect();
-        // The simulated challenges differ from the published ones exactly at the real branch:
-        // in memory they would give the vote away.
-        w.zeroize();
-        simulated.zeroize();
-        others.zeroize();
-        real_challenge.zeroize();
-        challenges.pop();
-        Ok((
-            encrypted,
-            Self {
-                commitments,
-                challenges,
-                responses,
-            },
-        ))
     }
 
     /// Absorbs the statement and proof; returns the implied last challenge `c_{n-1}`.
@@ -337,7 +461,12 @@ impl Disjunctive {
         let mut on_g = Scalar::ZERO;
         let mut on_key = Scalar::ZERO;
         let mut on_alpha = Scalar::ZERO;
+        // Σ_j z'_j·c_j, and Σ_{j≥1} Σ_{k<j} z'_k·c_k: together they give the G coefficient
+        // Σ_j (min+j)·z'_j·c_j = max·Σ_j z'_j·c_j − Σ_{j≥1} Σ_{k<j} z'_k·c_k (since
+        // Σ_j j·x_j = (n−1)·Σ_j x_j − Σ_{j≥1} Σ_{k<j} x_k) with additions instead of one
+        // multiplication per branch.
         let mut on_beta = Scalar::ZERO;
+        let mut prefix_sums = Scalar::ZERO;
         let challenges = self
             .challenges
             .iter()
@@ -349,13 +478,17 @@ impl Disjunctive {
             .enumerate()
         {
             let (z, z_prime) = (item.weight(), item.weight());
-            on_g -= z * s_j + z_prime * c_j * Scalar::from(statement.min + j as u64);
+            if j > 0 {
+                prefix_sums += on_beta;
+            }
+            on_g -= z * s_j;
             on_key -= z_prime * s_j;
             on_alpha += z * c_j;
             on_beta += z_prime * c_j;
             item.term(z, &a_j.point);
             item.term(z_prime, &b_j.point);
         }
+        on_g -= Scalar::from(statement.max) * on_beta - prefix_sums;
         item.basepoint(on_g);
         item.shared(statement.public.as_element(), on_key);
         item.term(on_alpha, alpha);
@@ -471,6 +604,22 @@ impl RangeProof {
         range: RangeInclusive<u64>,
         rng: &mut R,
     ) -> Result<(Ciphertext, Self), ProofError> {
+        let mut halves = Vec::new();
+        let committed = Self::commit_encrypt(transcript, key, opening, range, rng, &mut halves)?;
+        committed.finish_range(transcript, &mut elements_from_halves(&halves).into_iter())
+    }
+
+    /// The first move of [`RangeProof::encrypt_opening_and_prove`], for a prover of many
+    /// statements (a ballot) that encodes the points of all of them in one batch: appends this
+    /// proof's halved points to `halves`; [`Committed::finish_range`] completes it.
+    pub(crate) fn commit_encrypt<'a, R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        key: &'a EncryptionKey,
+        opening: &Opening,
+        range: RangeInclusive<u64>,
+        rng: &mut R,
+        halves: &mut Vec<RistrettoPoint>,
+    ) -> Result<Committed<'a>, ProofError> {
         let (min, max) = bounds(&range);
         let statement = Statement {
             kind: ProofKind::Range,
@@ -478,15 +627,15 @@ impl RangeProof {
             min,
             max,
         };
-        let (ciphertext, proof) =
-            Disjunctive::prove(transcript, &statement, key, Source::Encrypt, opening, rng)?;
-        match ciphertext {
-            Some(ciphertext) => Ok((ciphertext, Self(proof))),
-            None => Err(ProofError::InvalidStatement {
-                kind: ProofKind::Range,
-                reason: "internal: no ciphertext produced",
-            }),
-        }
+        Disjunctive::begin(
+            transcript,
+            &statement,
+            key,
+            Source::Encrypt,
+            opening,
+            rng,
+            halves,
+        )
     }
 
     /// Proves that `ciphertext`, opened by `opening`, encrypts a value in `range`.
@@ -640,6 +789,31 @@ impl SelectionLimitProof {
         limits: RangeInclusive<u64>,
         rng: &mut R,
     ) -> Result<Self, ProofError> {
+        let mut halves = Vec::new();
+        let committed = Self::commit(
+            transcript,
+            key,
+            ciphertexts,
+            openings,
+            limits,
+            rng,
+            &mut halves,
+        )?;
+        committed.finish_limit(transcript, &mut elements_from_halves(&halves).into_iter())
+    }
+
+    /// The first move of [`SelectionLimitProof::prove`], for a prover of many statements (a
+    /// ballot) that encodes the points of all of them in one batch: appends this proof's halved
+    /// points to `halves`; [`Committed::finish_limit`] completes it.
+    pub(crate) fn commit<'a, R: RngCore + CryptoRng>(
+        transcript: &mut Transcript,
+        key: &'a EncryptionKey,
+        ciphertexts: &[Ciphertext],
+        openings: &[Opening],
+        limits: RangeInclusive<u64>,
+        rng: &mut R,
+        halves: &mut Vec<RistrettoPoint>,
+    ) -> Result<Committed<'a>, ProofError> {
         let kind = ProofKind::SelectionLimit;
         if ciphertexts.len() != openings.len() {
             return Err(ProofError::InvalidStatement {
@@ -655,15 +829,15 @@ impl SelectionLimitProof {
             min,
             max,
         };
-        Disjunctive::prove(
+        Disjunctive::begin(
             transcript,
             &statement,
             key,
             Source::Given(ciphertexts),
             &total,
             rng,
+            halves,
         )
-        .map(|(_, proof)| Self(proof))
     }
 
     /// Verifies that the sum of `ciphertexts` encrypts a value in `limits` under `public`.

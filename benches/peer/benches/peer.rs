@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
-use curve25519_dalek::ristretto::{RistrettoBasepointTable, RistrettoPoint};
+use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::VartimeMultiscalarMul;
 use elastic_elgamal::group::Ristretto;
@@ -20,7 +20,7 @@ use elastic_elgamal::{
 use evote::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof};
 use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, Transcript};
 use rand_chacha_010::rand_core::SeedableRng as _;
-use rand_core_06::SeedableRng as _;
+use rand_core_06::{RngCore as _, SeedableRng as _};
 
 type PeerRng = rand_chacha_010::ChaCha20Rng;
 type OurRng = rand_chacha_06::ChaCha20Rng;
@@ -65,6 +65,54 @@ fn encryption(c: &mut Criterion) {
     g.finish();
 }
 
+/// `n` random points (public inputs of a verification limit).
+fn random_points(rng: &mut OurRng, n: usize) -> Vec<RistrettoPoint> {
+    (0..n)
+        .map(|_| RISTRETTO_BASEPOINT_TABLE * &Scalar::random(rng))
+        .collect()
+}
+
+/// A 128-bit scalar: the weight a batch verifier puts on a proof's own commitments.
+fn short_scalar(rng: &mut OurRng) -> Scalar {
+    let mut bytes = [0u8; 32];
+    rng.fill_bytes(&mut bytes[..16]);
+    Scalar::from_bytes_mod_order(bytes)
+}
+
+/// The scalars of a batched multiscalar multiplication: per proof, `short` 128-bit weights (on
+/// the proof's commitments) and `full` full-size coefficients (on its ciphertext or image), then
+/// two full-size ones for `G` and the key, shared by the batch.
+fn batch_scalars(rng: &mut OurRng, proofs: usize, short: usize, full: usize) -> Vec<Scalar> {
+    let mut out = Vec::with_capacity(proofs * (short + full) + 2);
+    for _ in 0..proofs {
+        out.extend((0..short).map(|_| short_scalar(rng)));
+        out.extend((0..full).map(|_| Scalar::random(rng)));
+    }
+    out.extend((0..2).map(|_| Scalar::random(rng)));
+    out
+}
+
+/// `n` fixed-base multiplications alternating between `G` and the key's table, and one batched
+/// encoding of `encode` points: what a prover that knows every witness must do.
+fn fixed_base_work(
+    rng: &mut OurRng,
+    key_table: &RistrettoBasepointTable,
+    n: usize,
+    encode: usize,
+) -> Vec<CompressedRistretto> {
+    let mut points = Vec::with_capacity(n);
+    for i in 0..n {
+        let k = Scalar::random(rng);
+        points.push(if i % 3 == 1 {
+            key_table * &k
+        } else {
+            RISTRETTO_BASEPOINT_TABLE * &k
+        });
+    }
+    points.truncate(encode.max(1));
+    RistrettoPoint::double_and_compress_batch(&points)
+}
+
 /// The election key of [`ours`], as a point.
 fn our_key_point() -> RistrettoPoint {
     *ours().0.public().as_point()
@@ -86,21 +134,7 @@ fn bits(c: &mut Criterion) {
     // constant time) and one batched encoding of the 6 points the transcript absorbs.
     let key_table = RistrettoBasepointTable::create(&our_key_point());
     g.bench_function("limit (8 fixed-base + encode 6)", |b| {
-        b.iter(|| {
-            let mut points = [RistrettoPoint::default(); 6];
-            let r = Scalar::random(&mut rng);
-            let alpha = RISTRETTO_BASEPOINT_TABLE * &r;
-            let beta = &key_table * &r;
-            for (i, p) in points.iter_mut().enumerate() {
-                let k = Scalar::random(&mut rng);
-                *p = if i % 3 == 1 {
-                    &key_table * &k
-                } else {
-                    RISTRETTO_BASEPOINT_TABLE * &k
-                };
-            }
-            (alpha, beta, RistrettoPoint::double_and_compress_batch(&points))
-        })
+        b.iter(|| fixed_base_work(&mut rng, &key_table, 8, 6))
     });
     g.finish();
 
@@ -113,6 +147,15 @@ fn bits(c: &mut Criterion) {
     });
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| pair.public().verify_bool(pct, &pproof))
+    });
+    // Both branches' equations weighted into one multiscalar multiplication over a_0, b_0,
+    // a_1, b_1, alpha, beta, G and K.
+    let points = random_points(&mut rng, 8);
+    g.bench_function("limit (vartime multiscalar of 8)", |b| {
+        b.iter(|| {
+            let scalars: Vec<Scalar> = (0..8).map(|_| Scalar::random(&mut rng)).collect();
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
+        })
     });
     g.finish();
 
@@ -147,6 +190,15 @@ fn bits(c: &mut Criterion) {
                 .all(|(ct, p)| pair.public().verify_bool(*ct, p).is_ok())
         })
     });
+    // One multiscalar multiplication over every proof's 4 commitments (128-bit weights) and
+    // its alpha and beta (full-size coefficients), plus G and K.
+    let points = random_points(&mut rng, 6 * 1000 + 2);
+    g.bench_function("limit (vartime multiscalar of 6,002)", |b| {
+        b.iter(|| {
+            let scalars = batch_scalars(&mut rng, 1000, 4, 2);
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
+        })
+    });
     g.finish();
 }
 
@@ -163,6 +215,12 @@ fn ranges(c: &mut Criterion) {
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| pair.public().encrypt_range(&range, black_box(7), &mut prng))
     });
+    // 2 fixed-base multiplications for the ciphertext and 3 per branch (10 branches, all in
+    // constant time), and one batched encoding of the 22 points the transcript absorbs.
+    let key_table = RistrettoBasepointTable::create(&our_key_point());
+    g.bench_function("limit (32 fixed-base + encode 22)", |b| {
+        b.iter(|| fixed_base_work(&mut rng, &key_table, 32, 22))
+    });
     g.finish();
 
     let (ct, _, proof) =
@@ -174,6 +232,46 @@ fn ranges(c: &mut Criterion) {
     });
     g.bench_function("elastic-elgamal", |b| {
         b.iter(|| pair.public().verify_range(&range, pct, &pproof))
+    });
+    // Every branch's two equations in one multiscalar multiplication over a_j, b_j (20),
+    // alpha, beta, G and K.
+    let points = random_points(&mut rng, 24);
+    g.bench_function("limit (vartime multiscalar of 24)", |b| {
+        b.iter(|| {
+            let scalars: Vec<Scalar> = (0..24).map(|_| Scalar::random(&mut rng)).collect();
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
+        })
+    });
+    g.finish();
+
+    let items: Vec<(Ciphertext, RangeProof)> = (0..1000)
+        .map(|i| {
+            let (ct, _, p) =
+                RangeProof::encrypt_and_prove(&mut context(), &key, i % 10, 0..=9, &mut rng)
+                    .unwrap();
+            (ct, p)
+        })
+        .collect();
+    let mut g = c.benchmark_group("range [0, 10) verify 1000");
+    g.sample_size(10);
+    g.bench_function("evote (batch)", |b| {
+        b.iter(|| {
+            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 24);
+            for (ct, p) in &items {
+                batch
+                    .queue_range(&mut context(), p, our_pair.public(), ct, 0..=9)
+                    .unwrap();
+            }
+            batch.verify()
+        })
+    });
+    // Every proof's 20 commitments (128-bit weights), its alpha and beta, then G and K.
+    let points = random_points(&mut rng, 22 * 1000 + 2);
+    g.bench_function("limit (vartime multiscalar of 22,002)", |b| {
+        b.iter(|| {
+            let scalars = batch_scalars(&mut rng, 1000, 20, 2);
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
+        })
     });
     g.finish();
 }
@@ -249,6 +347,42 @@ fn decryption_shares(c: &mut Criterion) {
     g.bench_function("limit (multiscalar of 6)", |b| {
         b.iter(|| {
             let scalars: Vec<Scalar> = (0..6).map(|_| Scalar::random(&mut rng)).collect();
+            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
+        })
+    });
+    g.finish();
+
+    // A guardian's 1,000 shares of different ciphertexts, checked in one batch.
+    let statements: Vec<(GroupElement, GroupElement, ChaumPedersenProof)> = (0..1000)
+        .map(|i| {
+            let ct = Ciphertext::encrypt(&key, i, &mut rng);
+            let base = GroupElement::from_point(*ct.alpha());
+            let image =
+                GroupElement::from_point(base.as_point() * our_pair.secret().expose_scalar());
+            let proof =
+                ChaumPedersenProof::prove(&mut context(), &our_pair, &base, &image, &mut rng)
+                    .unwrap();
+            (base, image, proof)
+        })
+        .collect();
+    let mut g = c.benchmark_group("decryption share verify 1000");
+    g.sample_size(10);
+    g.bench_function("evote (batch)", |b| {
+        b.iter(|| {
+            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 4);
+            for (base, image, proof) in &statements {
+                batch
+                    .queue_chaum_pedersen(&mut context(), proof, our_pair.public(), base, image)
+                    .unwrap();
+            }
+            batch.verify()
+        })
+    });
+    // Every proof's two commitments (128-bit weights), its base and image, then G and K.
+    let points = random_points(&mut rng, 4 * 1000 + 2);
+    g.bench_function("limit (vartime multiscalar of 4,002)", |b| {
+        b.iter(|| {
+            let scalars = batch_scalars(&mut rng, 1000, 2, 2);
             RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
         })
     });
