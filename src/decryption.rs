@@ -255,29 +255,28 @@ impl GuardianKeyShare {
         }
         let pair = &self.pair;
         let context = self.params.context_hash();
-        let mut shares = Vec::with_capacity(tally.sums.len());
-        let mut proofs = Vec::with_capacity(tally.sums.len());
-        for (k, sum) in tally.sums.iter().enumerate() {
-            let base = GroupElement::from_point(*sum.alpha());
-            if base.is_identity() {
-                return Err(DecryptionError::TallyRefused {
-                    reason: "a tally ciphertext has an identity alpha",
-                });
-            }
-            let share = GroupElement::from_point(sum.alpha() * pair.secret().expose_scalar());
-            let proof = ChaumPedersenProof::prove(
-                &mut share_transcript(&context, tally, self.index, k),
+        let bases: Vec<GroupElement> = tally
+            .sums
+            .iter()
+            .map(|sum| GroupElement::from_point(*sum.alpha()))
+            .collect();
+        if bases.iter().any(GroupElement::is_identity) {
+            return Err(DecryptionError::TallyRefused {
+                reason: "a tally ciphertext has an identity alpha",
+            });
+        }
+        let (shares, proofs): (Vec<GroupElement>, Vec<ChaumPedersenProof>) =
+            ChaumPedersenProof::prove_images(
                 pair,
-                &base,
-                &share,
+                &bases,
+                |k| share_transcript(&context, tally, self.index, k),
                 rng,
             )
             .map_err(|_| DecryptionError::TallyRefused {
                 reason: "a decryption share is the identity",
-            })?;
-            shares.push(share);
-            proofs.push(proof);
-        }
+            })?
+            .into_iter()
+            .unzip();
         self.decrypted = Some(tally.digest);
         let package = unsigned_package(self.index, &tally.digest, &shares, &proofs);
         let signature =

@@ -146,6 +146,13 @@ pub mod labels {
     pub const PURPOSE_COMPLAINT: &[u8] = b"complaint";
     /// Ceremony: the accused guardian's index.
     pub const ACCUSED: &[u8] = b"accused";
+    /// Ceremony: the value of `purpose` for the weights of a guardian's combined check of the
+    /// shares it received in round 4 (keyed with its share-encryption secret).
+    pub const PURPOSE_SHARE_WEIGHTS: &[u8] = b"share-check-weights";
+    /// Ceremony share-check weights: a sender's index (`append_u64`), before its sealed share.
+    pub const SHARE_SENDER: &[u8] = b"share-sender";
+    /// Ceremony share-check weights: the sealed share as broadcast.
+    pub const SEALED_SHARE: &[u8] = b"sealed-share";
 
     /// Decryption shares: application label of every decryption-share transcript.
     pub const DECRYPTION: &[u8] = b"evote/decryption/v2";

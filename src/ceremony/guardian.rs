@@ -3,7 +3,10 @@
 
 use std::collections::BTreeMap;
 
+use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
+use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
 use rand_core::{CryptoRng, RngCore};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -13,6 +16,7 @@ use super::{CeremonyError, CeremonyParams, GuardianIndex};
 use crate::group::GroupElement;
 use crate::keys::{KeyPair, PublicKey, SecretKey};
 use crate::proofs::{ChaumPedersenProof, SchnorrProof};
+use crate::transcript::{labels, NoEntropy};
 
 use super::adjudication::{
     adjudicate, check_enough, coefficient_transcript, complaint_transcript,
@@ -334,6 +338,9 @@ impl Round3Secret {
         let mut received = BTreeMap::new();
         let mut complaints = Vec::new();
         let slots = share_slots(shares);
+        // Open every share sent to this guardian; one that does not open is bad already.
+        let mut opened: Vec<Opened<'_>> = Vec::new();
+        let mut bad: Vec<(GuardianIndex, RistrettoPoint)> = Vec::new();
         for (&i, reveal) in &self.reveals {
             if i == me {
                 continue;
@@ -351,34 +358,62 @@ impl Round3Secret {
                 sender_key: &reveal.encryption_key,
                 recipient_key: r1.encryption.public(),
             };
-            let valid = link.open(&shared, &package.sealed).filter(|share| {
-                curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE * share
-                    == evaluate_commitments(&reveal.commitments, me)
-            });
-            match valid {
-                Some(share) => {
-                    received.insert(i, share);
-                }
-                None => {
-                    let shared = GroupElement::from_point(shared);
-                    let proof = ChaumPedersenProof::prove(
-                        &mut complaint_transcript(&r1.params, me, i),
-                        &r1.encryption,
-                        reveal.encryption_key.as_element(),
-                        &shared,
-                        rng,
-                    )
-                    .map_err(|_| CeremonyError::UnexpectedPackage {
-                        reason: "could not prove a complaint",
-                    })?;
-                    complaints.push(Complaint {
-                        complainer: me,
-                        accused: i,
-                        shared,
-                        proof,
-                    });
+            match link.open(&shared, &package.sealed) {
+                Some(share) => opened.push(Opened {
+                    sender: i,
+                    share,
+                    shared,
+                    package,
+                }),
+                None => bad.push((i, shared)),
+            }
+        }
+        // Check every opened share against its sender's commitments, f_i(j)·G = Σ_k j^k·C_{i,k},
+        // all at once (see `shares_match`). Only when the combined check fails is each share
+        // checked on its own, to name the senders to complain about.
+        let images: Vec<RistrettoPoint> = opened
+            .iter()
+            .map(|o| {
+                self.reveals
+                    .get(&o.sender)
+                    .map_or(RistrettoPoint::identity(), |r| {
+                        evaluate_commitments(&r.commitments, me)
+                    })
+            })
+            .collect();
+        if !shares_match(r1, &opened, &images) {
+            for (o, image) in opened.iter().zip(&images) {
+                if RISTRETTO_BASEPOINT_TABLE * &o.share != *image {
+                    bad.push((o.sender, o.shared));
                 }
             }
+            bad.sort_by_key(|(i, _)| *i);
+            opened.retain(|o| !bad.iter().any(|(b, _)| *b == o.sender));
+        }
+        for o in &opened {
+            received.insert(o.sender, o.share);
+        }
+        for (i, shared) in bad {
+            let Some(reveal) = self.reveals.get(&i) else {
+                continue;
+            };
+            let shared = GroupElement::from_point(shared);
+            let proof = ChaumPedersenProof::prove(
+                &mut complaint_transcript(&r1.params, me, i),
+                &r1.encryption,
+                reveal.encryption_key.as_element(),
+                &shared,
+                rng,
+            )
+            .map_err(|_| CeremonyError::UnexpectedPackage {
+                reason: "could not prove a complaint",
+            })?;
+            complaints.push(Complaint {
+                complainer: me,
+                accused: i,
+                shared,
+                proof,
+            });
         }
         let own = r1.polynomial.evaluate(me);
         Ok((
@@ -391,6 +426,64 @@ impl Round3Secret {
             complaints,
         ))
     }
+}
+
+/// A share sent to this guardian, opened: its sender, the share `f_i(j)`, the Diffie–Hellman
+/// point of the link (what a complaint reveals) and the package as broadcast.
+struct Opened<'a> {
+    sender: GuardianIndex,
+    share: Scalar,
+    shared: RistrettoPoint,
+    package: &'a EncryptedShare,
+}
+
+impl Drop for Opened<'_> {
+    fn drop(&mut self) {
+        self.share.zeroize();
+    }
+}
+
+/// Whether `Σ_i z_i·f_i(j)·G = Σ_i z_i·E_i`, where `f_i(j)` is the share opened from sender `i`,
+/// `E_i = Σ_k j^k·C_{i,k}` its expected image and `z_i` a 128-bit weight.
+///
+/// The weights are drawn from a transcript of the ceremony, this guardian's index and every
+/// opened share's sender and sealed package, keyed with this guardian's share-encryption secret:
+/// a sender fixes its package before any weight exists and cannot compute them without that
+/// secret, so shares that are wrong in a way that cancels out (`f_1(j) + δ` and `f_2(j) − δ`)
+/// fail the check except with probability about 2^-128, as one wrong share does. (Keyed rather
+/// than drawn from the caller's RNG, so a round's RNG use, and every seeded run, is unchanged.)
+/// The shares are secret: their weighted sum is multiplied by `G` in constant time; the images
+/// are public (variable time).
+fn shares_match(r1: &Round1Secret, opened: &[Opened<'_>], images: &[RistrettoPoint]) -> bool {
+    let mut transcript = r1
+        .params
+        .transcript(labels::PURPOSE_SHARE_WEIGHTS, r1.index);
+    for o in opened {
+        transcript.append_u64(labels::SHARE_SENDER, u64::from(o.sender.get()));
+        transcript.append_message(labels::SEALED_SHARE, &o.package.sealed);
+    }
+    let mut weight_rng = transcript
+        .build_rng()
+        .rekey_with_witness_bytes(
+            labels::WITNESS_SECRET,
+            r1.encryption.secret().expose_scalar().as_bytes(),
+        )
+        .finalize(&mut NoEntropy);
+    let weights: Vec<Scalar> = opened
+        .iter()
+        .map(|_| {
+            let mut bytes = [0u8; 16];
+            weight_rng.fill_bytes(&mut bytes);
+            Scalar::from(u128::from_le_bytes(bytes))
+        })
+        .collect();
+    let mut sum = Scalar::ZERO;
+    for (z, o) in weights.iter().zip(opened) {
+        sum += z * o.share;
+    }
+    let left = RISTRETTO_BASEPOINT_TABLE * &sum;
+    sum.zeroize();
+    left == RistrettoPoint::vartime_multiscalar_mul(&weights, images)
 }
 
 #[derive(Clone, Default)]
@@ -603,6 +696,50 @@ mod tests {
             },
             s3,
         )
+    }
+
+    #[test]
+    fn colluding_senders_cannot_cancel_their_errors_in_the_combined_share_check() {
+        // Guardians 1 and 2 collude against guardian 3 with everything they know (their own
+        // polynomials and keys, every public package): 1 sends f_1(3) + δ and 2 sends
+        // f_2(3) − δ, so the unweighted sum of the shares, and of their images, is right.
+        // Guardian 3's weights are keyed with its own secret: both are caught.
+        let mut rng = ChaCha20Rng::seed_from_u64(17);
+        let params = CeremonyParams::new([6; 32], 2, 4).unwrap();
+        let (mut transcript, secrets) = honest(&params, &mut rng);
+        let recipient_key = transcript.reveals[2].encryption_key;
+        let delta = Scalar::from(123_456_789u64);
+        for (sender, offset) in [(0usize, delta), (1, -delta)] {
+            let dealer = &secrets[sender].round2.round1;
+            let link = Link {
+                params: &params,
+                sender: dealer.index,
+                recipient: idx(3),
+                sender_key: dealer.encryption.public(),
+                recipient_key: &recipient_key,
+            };
+            let shared = recipient_key.as_point() * dealer.encryption.secret().expose_scalar();
+            let wrong = dealer.polynomial.evaluate(idx(3)) + offset;
+            let at = transcript
+                .shares
+                .iter()
+                .position(|s| s.sender == dealer.index && s.recipient == idx(3))
+                .unwrap();
+            transcript.shares[at].sealed = link.seal(&shared, &wrong).unwrap();
+        }
+        let third = secrets.into_iter().nth(2).unwrap();
+        let (_, complaints) = third.part4(&transcript.shares, &mut rng).unwrap();
+        let accused: Vec<_> = complaints.iter().map(|c| c.accused).collect();
+        assert_eq!(accused, [idx(1), idx(2)]);
+        transcript.complaints = complaints;
+        let outcome = adjudicate(&transcript, &mut rng).unwrap();
+        assert_eq!(
+            outcome.culprits(),
+            &[
+                (idx(1), Misbehaviour::InvalidShare { recipient: idx(3) }),
+                (idx(2), Misbehaviour::InvalidShare { recipient: idx(3) })
+            ]
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! 96 bytes: `A ‖ B ‖ s` (non-identity ristretto255 encodings, a canonical scalar).
 
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
+use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
@@ -23,7 +24,7 @@ use zeroize::Zeroize;
 
 use super::batch::{verify_single, BatchVerifier, ItemBuilder};
 use crate::errors::{DecodeError, ProofError, ProofKind};
-use crate::group::{GroupElement, Reader};
+use crate::group::{elements_from_halves, inv_two, GroupElement, Reader};
 use crate::keys::{KeyPair, PublicKey};
 use crate::transcript::{labels, TranscriptProtocol};
 
@@ -53,16 +54,93 @@ impl ChaumPedersenProof {
         rng: &mut R,
     ) -> Result<Self, ProofError> {
         absorb_statement(transcript, pair.public(), base, image)?;
+        let mut halves = Vec::with_capacity(2);
+        let nonce = Self::commit(transcript, pair, base, rng, &mut halves);
+        let mut elements = elements_from_halves(&halves).into_iter();
+        Self::respond(transcript, pair, nonce, &mut elements)
+    }
+
+    /// Computes `Y_k = x·H_k` for every base `H_k` and proves each (a guardian's decryption
+    /// shares of a tally), in the transcript `transcript_for(k)`: the same proofs, bytes and
+    /// RNG draws as calling [`Self::prove`] on each in turn, with the images encoded in one batch
+    /// and the commitments in another instead of four compressions per base.
+    ///
+    /// # Errors
+    /// [`ProofError::InvalidStatement`] if a base is the identity (nothing is proved).
+    pub(crate) fn prove_images<R: RngCore + CryptoRng>(
+        pair: &KeyPair,
+        bases: &[GroupElement],
+        mut transcript_for: impl FnMut(usize) -> Transcript,
+        rng: &mut R,
+    ) -> Result<Vec<(GroupElement, Self)>, ProofError> {
+        if bases.iter().any(GroupElement::is_identity) {
+            return Err(ProofError::InvalidStatement {
+                kind: KIND,
+                reason: "the base H is the identity",
+            });
+        }
+        // Constant-time variable-base multiplications by x/2 (secret), doubled by the batch.
+        let mut half_x = pair.secret().expose_scalar() * inv_two();
+        let image_halves: Vec<RistrettoPoint> = bases.iter().map(|b| b.point * half_x).collect();
+        half_x.zeroize();
+        let images = elements_from_halves(&image_halves);
+        let mut transcripts = Vec::with_capacity(bases.len());
+        let mut nonces = Vec::with_capacity(bases.len());
+        let mut halves = Vec::with_capacity(2 * bases.len());
+        for (k, (base, image)) in bases.iter().zip(&images).enumerate() {
+            let mut transcript = transcript_for(k);
+            absorb_statement(&mut transcript, pair.public(), base, image)?;
+            nonces.push(Self::commit(&transcript, pair, base, rng, &mut halves));
+            transcripts.push(transcript);
+        }
+        let mut elements = elements_from_halves(&halves).into_iter();
+        let mut out = Vec::with_capacity(bases.len());
+        for ((image, mut transcript), nonce) in images.into_iter().zip(transcripts).zip(nonces) {
+            let proof = Self::respond(&mut transcript, pair, nonce, &mut elements)?;
+            out.push((image, proof));
+        }
+        Ok(out)
+    }
+
+    /// The prover's first move, after the statement is absorbed: the nonce `k` (hedged through
+    /// the transcript) and the halved commitments `k/2·G`, `k/2·H` appended to `halves`.
+    fn commit<R: RngCore + CryptoRng>(
+        transcript: &Transcript,
+        pair: &KeyPair,
+        base: &GroupElement,
+        rng: &mut R,
+        halves: &mut Vec<RistrettoPoint>,
+    ) -> Scalar {
         let x = pair.secret().expose_scalar();
         let mut nonce_rng = transcript.witness_rng(&[(labels::WITNESS_SECRET, x.as_bytes())], rng);
-        let mut k = Scalar::random(&mut nonce_rng);
-        let commitment_g = GroupElement::from_point(RISTRETTO_BASEPOINT_TABLE * &k);
+        let k = Scalar::random(&mut nonce_rng);
+        let mut half_k = k * inv_two();
+        halves.push(RISTRETTO_BASEPOINT_TABLE * &half_k);
         // Constant-time variable-base multiplication: `k` is secret.
-        let commitment_h = GroupElement::from_point(base.point * k);
+        halves.push(base.point * half_k);
+        half_k.zeroize();
+        k
+    }
+
+    /// The prover's second move: absorbs the encoded commitments (the next two of `elements`)
+    /// and answers the challenge. Zeroizes the nonce.
+    fn respond(
+        transcript: &mut Transcript,
+        pair: &KeyPair,
+        mut k: Scalar,
+        elements: &mut impl Iterator<Item = GroupElement>,
+    ) -> Result<Self, ProofError> {
+        let (Some(commitment_g), Some(commitment_h)) = (elements.next(), elements.next()) else {
+            k.zeroize();
+            return Err(ProofError::InvalidStatement {
+                kind: KIND,
+                reason: "internal: missing commitment encodings",
+            });
+        };
         transcript.append_element(labels::COMMITMENT_G, &commitment_g);
         transcript.append_element(labels::COMMITMENT_H, &commitment_h);
         let c = transcript.challenge_scalar(labels::CHALLENGE);
-        let response = k + c * x;
+        let response = k + c * pair.secret().expose_scalar();
         k.zeroize();
         Ok(Self {
             commitment_g,
