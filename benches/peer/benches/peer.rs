@@ -401,9 +401,54 @@ fn dlog(c: &mut Criterion) {
     g.finish();
 }
 
+/// The curve25519-dalek operations evote is built on, in 4.1.3 (what evote uses) and 5.0.0, in
+/// one run: what moving to 5.0 would change on this machine.
+fn dalek_versions(c: &mut Criterion) {
+    use curve25519_dalek_5 as d5;
+    use rand_chacha_010::ChaCha20Rng as Rng5;
+    let mut r4 = OurRng::seed_from_u64(11);
+    let mut r5 = Rng5::seed_from_u64(11);
+    let s4 = Scalar::random(&mut r4);
+    let s5 = d5::Scalar::random(&mut r5);
+    let p4 = RISTRETTO_BASEPOINT_TABLE * &s4;
+    let p5 = d5::constants::RISTRETTO_BASEPOINT_TABLE * &s5;
+    let (c4, c5) = (p4.compress(), p5.compress());
+    let mut g = c.benchmark_group("curve25519-dalek 4.1.3 and 5.0.0");
+    g.bench_function("4.1.3 fixed-base", |b| {
+        b.iter(|| RISTRETTO_BASEPOINT_TABLE * &black_box(s4))
+    });
+    g.bench_function("5.0.0 fixed-base", |b| {
+        b.iter(|| d5::constants::RISTRETTO_BASEPOINT_TABLE * &black_box(s5))
+    });
+    g.bench_function("4.1.3 variable-base", |b| b.iter(|| black_box(p4) * black_box(s4)));
+    g.bench_function("5.0.0 variable-base", |b| b.iter(|| black_box(p5) * black_box(s5)));
+    g.bench_function("4.1.3 decompress", |b| b.iter(|| black_box(c4).decompress()));
+    g.bench_function("5.0.0 decompress", |b| b.iter(|| black_box(c5).decompress()));
+    g.bench_function("4.1.3 compress", |b| b.iter(|| black_box(p4).compress()));
+    g.bench_function("5.0.0 compress", |b| b.iter(|| black_box(p5).compress()));
+    let n = 4096;
+    let points4 = random_points(&mut r4, n);
+    let scalars4: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut r4)).collect();
+    let points5: Vec<d5::RistrettoPoint> = (0..n)
+        .map(|_| d5::constants::RISTRETTO_BASEPOINT_TABLE * &d5::Scalar::random(&mut r5))
+        .collect();
+    let scalars5: Vec<d5::Scalar> = (0..n).map(|_| d5::Scalar::random(&mut r5)).collect();
+    g.sample_size(20);
+    g.bench_function("4.1.3 vartime multiscalar of 4,096", |b| {
+        b.iter(|| RistrettoPoint::vartime_multiscalar_mul(&scalars4, &points4))
+    });
+    g.bench_function("5.0.0 vartime multiscalar of 4,096", |b| {
+        b.iter(|| {
+            use d5::traits::VartimeMultiscalarMul as _;
+            d5::RistrettoPoint::vartime_multiscalar_mul(&scalars5, &points5)
+        })
+    });
+    g.finish();
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(4)).warm_up_time(Duration::from_secs(1));
-    targets = encryption, bits, ranges, decryption_shares, dlog
+    targets = encryption, bits, ranges, decryption_shares, dlog, dalek_versions
 }
 criterion_main!(benches);
