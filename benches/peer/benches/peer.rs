@@ -8,7 +8,8 @@
 
 use std::time::Duration;
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::measurement::WallTime;
+use criterion::{black_box, criterion_group, criterion_main, BenchmarkGroup, Criterion};
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoBasepointTable, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
@@ -18,7 +19,7 @@ use elastic_elgamal::{
     CandidateDecryption, DiscreteLogTable, Keypair, RangeDecomposition, VerifiableDecryption,
 };
 use evote::proofs::{BatchVerifier, ChaumPedersenProof, RangeProof};
-use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, Transcript};
+use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, PublicKey, Transcript};
 use rand_chacha_010::rand_core::SeedableRng as _;
 use rand_core_06::{RngCore as _, SeedableRng as _};
 
@@ -92,6 +93,26 @@ fn batch_scalars(rng: &mut OurRng, proofs: usize, short: usize, full: usize) -> 
     out
 }
 
+/// A `limit` entry: one variable-time multiscalar multiplication over `n` random points, with
+/// scalars drawn afresh by `scalars` on every run.
+fn multiscalar_limit(
+    g: &mut BenchmarkGroup<'_, WallTime>,
+    name: &str,
+    rng: &mut OurRng,
+    n: usize,
+    scalars: impl Fn(&mut OurRng) -> Vec<Scalar>,
+) {
+    let points = random_points(rng, n);
+    g.bench_function(name, |b| {
+        b.iter(|| RistrettoPoint::vartime_multiscalar_mul(&scalars(rng), &points))
+    });
+}
+
+/// `n` full-size random scalars (a single proof's weighted coefficients).
+fn full_scalars(n: usize) -> impl Fn(&mut OurRng) -> Vec<Scalar> {
+    move |rng| (0..n).map(|_| Scalar::random(rng)).collect()
+}
+
 /// `n` fixed-base multiplications alternating between `G` and the key's table, and one batched
 /// encoding of `encode` points: what a prover that knows every witness must do.
 fn fixed_base_work(
@@ -111,6 +132,34 @@ fn fixed_base_work(
     }
     points.truncate(encode.max(1));
     RistrettoPoint::double_and_compress_batch(&points)
+}
+
+/// 1,000 ciphertexts of the values `i mod (max + 1)`, each with its range proof for `0..=max`.
+fn proved(key: &EncryptionKey, rng: &mut OurRng, max: u64) -> Vec<(Ciphertext, RangeProof)> {
+    (0..1000)
+        .map(|i| {
+            let (ct, _, p) =
+                RangeProof::encrypt_and_prove(&mut context(), key, i % (max + 1), 0..=max, rng)
+                    .unwrap();
+            (ct, p)
+        })
+        .collect()
+}
+
+/// Verifies [`proved`]'s proofs in one batch.
+fn verify_proved(
+    items: &[(Ciphertext, RangeProof)],
+    public: &PublicKey,
+    rng: &mut OurRng,
+    max: u64,
+) -> bool {
+    let mut batch = BatchVerifier::with_capacity(rng, items.len(), 2 * max as usize + 6);
+    for (ct, p) in items {
+        batch
+            .queue_range(&mut context(), p, public, ct, 0..=max)
+            .unwrap();
+    }
+    batch.verify().is_ok()
 }
 
 /// The election key of [`ours`], as a point.
@@ -151,38 +200,23 @@ fn bits(c: &mut Criterion) {
     });
     // Both branches' equations weighted into one multiscalar multiplication over a_0, b_0,
     // a_1, b_1, alpha, beta, G and K.
-    let points = random_points(&mut rng, 8);
-    g.bench_function("limit (vartime multiscalar of 8)", |b| {
-        b.iter(|| {
-            let scalars: Vec<Scalar> = (0..8).map(|_| Scalar::random(&mut rng)).collect();
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (vartime multiscalar of 8)",
+        &mut rng,
+        8,
+        full_scalars(8),
+    );
     g.finish();
 
-    let items: Vec<(Ciphertext, RangeProof)> = (0..1000)
-        .map(|i| {
-            let (ct, _, p) =
-                RangeProof::encrypt_and_prove(&mut context(), &key, i % 2, 0..=1, &mut rng)
-                    .unwrap();
-            (ct, p)
-        })
-        .collect();
+    let items = proved(&key, &mut rng, 1);
     let peer_items: Vec<_> = (0..1000)
         .map(|i| pair.public().encrypt_bool(i % 2 == 0, &mut prng))
         .collect();
     let mut g = c.benchmark_group("0/1 verify 1000");
     g.sample_size(10);
     g.bench_function("evote (batch)", |b| {
-        b.iter(|| {
-            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 8);
-            for (ct, p) in &items {
-                batch
-                    .queue_range(&mut context(), p, our_pair.public(), ct, 0..=1)
-                    .unwrap();
-            }
-            batch.verify()
-        })
+        b.iter(|| verify_proved(&items, our_pair.public(), &mut rng, 1))
     });
     g.bench_function("elastic-elgamal (one by one)", |b| {
         b.iter(|| {
@@ -193,13 +227,13 @@ fn bits(c: &mut Criterion) {
     });
     // One multiscalar multiplication over every proof's 4 commitments (128-bit weights) and
     // its alpha and beta (full-size coefficients), plus G and K.
-    let points = random_points(&mut rng, 6 * 1000 + 2);
-    g.bench_function("limit (vartime multiscalar of 6,002)", |b| {
-        b.iter(|| {
-            let scalars = batch_scalars(&mut rng, 1000, 4, 2);
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (vartime multiscalar of 6,002)",
+        &mut rng,
+        6 * 1000 + 2,
+        |rng| batch_scalars(rng, 1000, 4, 2),
+    );
     g.finish();
 }
 
@@ -237,44 +271,29 @@ fn ranges(c: &mut Criterion) {
     });
     // Every branch's two equations in one multiscalar multiplication over a_j, b_j (20),
     // alpha, beta, G and K.
-    let points = random_points(&mut rng, 24);
-    g.bench_function("limit (vartime multiscalar of 24)", |b| {
-        b.iter(|| {
-            let scalars: Vec<Scalar> = (0..24).map(|_| Scalar::random(&mut rng)).collect();
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (vartime multiscalar of 24)",
+        &mut rng,
+        24,
+        full_scalars(24),
+    );
     g.finish();
 
-    let items: Vec<(Ciphertext, RangeProof)> = (0..1000)
-        .map(|i| {
-            let (ct, _, p) =
-                RangeProof::encrypt_and_prove(&mut context(), &key, i % 10, 0..=9, &mut rng)
-                    .unwrap();
-            (ct, p)
-        })
-        .collect();
+    let items = proved(&key, &mut rng, 9);
     let mut g = c.benchmark_group("range [0, 10) verify 1000");
     g.sample_size(10);
     g.bench_function("evote (batch)", |b| {
-        b.iter(|| {
-            let mut batch = BatchVerifier::with_capacity(&mut rng, 1000, 24);
-            for (ct, p) in &items {
-                batch
-                    .queue_range(&mut context(), p, our_pair.public(), ct, 0..=9)
-                    .unwrap();
-            }
-            batch.verify()
-        })
+        b.iter(|| verify_proved(&items, our_pair.public(), &mut rng, 9))
     });
     // Every proof's 20 commitments (128-bit weights), its alpha and beta, then G and K.
-    let points = random_points(&mut rng, 22 * 1000 + 2);
-    g.bench_function("limit (vartime multiscalar of 22,002)", |b| {
-        b.iter(|| {
-            let scalars = batch_scalars(&mut rng, 1000, 20, 2);
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (vartime multiscalar of 22,002)",
+        &mut rng,
+        22 * 1000 + 2,
+        |rng| batch_scalars(rng, 1000, 20, 2),
+    );
     g.finish();
 }
 
@@ -343,15 +362,13 @@ fn decryption_shares(c: &mut Criterion) {
     });
     // Both equations s·G = R₁ + c·K and s·A = R₂ + c·S, weighted into one variable-time
     // multiscalar multiplication over G, K, R₁, A, S, R₂.
-    let points: Vec<RistrettoPoint> = (0..6)
-        .map(|_| RISTRETTO_BASEPOINT_TABLE * &Scalar::random(&mut rng))
-        .collect();
-    g.bench_function("limit (multiscalar of 6)", |b| {
-        b.iter(|| {
-            let scalars: Vec<Scalar> = (0..6).map(|_| Scalar::random(&mut rng)).collect();
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (multiscalar of 6)",
+        &mut rng,
+        6,
+        full_scalars(6),
+    );
     g.finish();
 
     // A guardian's 1,000 shares of different ciphertexts, checked in one batch.
@@ -381,13 +398,13 @@ fn decryption_shares(c: &mut Criterion) {
         })
     });
     // Every proof's two commitments (128-bit weights), its base and image, then G and K.
-    let points = random_points(&mut rng, 4 * 1000 + 2);
-    g.bench_function("limit (vartime multiscalar of 4,002)", |b| {
-        b.iter(|| {
-            let scalars = batch_scalars(&mut rng, 1000, 2, 2);
-            RistrettoPoint::vartime_multiscalar_mul(&scalars, &points)
-        })
-    });
+    multiscalar_limit(
+        &mut g,
+        "limit (vartime multiscalar of 4,002)",
+        &mut rng,
+        4 * 1000 + 2,
+        |rng| batch_scalars(rng, 1000, 2, 2),
+    );
     g.finish();
 }
 
@@ -420,10 +437,18 @@ fn dalek_versions(c: &mut Criterion) {
     g.bench_function("5.0.0 fixed-base", |b| {
         b.iter(|| d5::constants::RISTRETTO_BASEPOINT_TABLE * &black_box(s5))
     });
-    g.bench_function("4.1.3 variable-base", |b| b.iter(|| black_box(p4) * black_box(s4)));
-    g.bench_function("5.0.0 variable-base", |b| b.iter(|| black_box(p5) * black_box(s5)));
-    g.bench_function("4.1.3 decompress", |b| b.iter(|| black_box(c4).decompress()));
-    g.bench_function("5.0.0 decompress", |b| b.iter(|| black_box(c5).decompress()));
+    g.bench_function("4.1.3 variable-base", |b| {
+        b.iter(|| black_box(p4) * black_box(s4))
+    });
+    g.bench_function("5.0.0 variable-base", |b| {
+        b.iter(|| black_box(p5) * black_box(s5))
+    });
+    g.bench_function("4.1.3 decompress", |b| {
+        b.iter(|| black_box(c4).decompress())
+    });
+    g.bench_function("5.0.0 decompress", |b| {
+        b.iter(|| black_box(c5).decompress())
+    });
     g.bench_function("4.1.3 compress", |b| b.iter(|| black_box(p4).compress()));
     g.bench_function("5.0.0 compress", |b| b.iter(|| black_box(p5).compress()));
     let n = 4096;
