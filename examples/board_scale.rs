@@ -67,7 +67,6 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let election =
         Election::new([9; 32], 1, 1, manifest, ballots, &mut rng).map_err(|e| e.to_string())?;
     let key = BallotBoxKey::generate(&mut rng);
-    let key_for_server = key.clone();
     let mut b = board.create(&election.context, key.clone())?;
     let start_rss = rss_mib();
     println!("board {board}, {shape}: {start_rss:.0} MiB resident before the first ballot");
@@ -114,7 +113,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let head = *b.head();
     drop(b);
     let t = Instant::now();
-    let reopened = board.open(&election.context, key)?;
+    let reopened = board.open(&election.context, key.clone())?;
     let reopen = t.elapsed();
     assert_eq!(reopened.head(), &head);
     println!(
@@ -125,7 +124,7 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         rss_mib()
     );
     drop(reopened);
-    serve_and_measure(&election, &board, &key_for_server, &dir, options)?;
+    serve_and_measure(&election, &board, &key, &dir, options)?;
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use curve25519_dalek::constants::RISTRETTO_BASEPOINT_TABLE;
 use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
-use curve25519_dalek::traits::{Identity, VartimeMultiscalarMul};
+use curve25519_dalek::traits::VartimeMultiscalarMul;
 use rand_core::{CryptoRng, RngCore};
 use zeroize::{Zeroize, ZeroizeOnDrop};
 
@@ -340,7 +340,7 @@ impl Round3Secret {
         let slots = share_slots(shares);
         // Open every share sent to this guardian; one that does not open is bad already.
         let mut opened: Vec<Opened<'_>> = Vec::new();
-        let mut bad: Vec<(GuardianIndex, RistrettoPoint)> = Vec::new();
+        let mut bad: Vec<(GuardianIndex, RistrettoPoint, &RevealPackage)> = Vec::new();
         for (&i, reveal) in &self.reveals {
             if i == me {
                 continue;
@@ -362,41 +362,29 @@ impl Round3Secret {
                 Some(share) => opened.push(Opened {
                     sender: i,
                     share,
+                    image: evaluate_commitments(&reveal.commitments, me),
                     shared,
+                    reveal,
                     package,
                 }),
-                None => bad.push((i, shared)),
+                None => bad.push((i, shared, reveal)),
             }
         }
         // Check every opened share against its sender's commitments, f_i(j)·G = Σ_k j^k·C_{i,k},
         // all at once (see `shares_match`). Only when the combined check fails is each share
         // checked on its own, to name the senders to complain about.
-        let images: Vec<RistrettoPoint> = opened
-            .iter()
-            .map(|o| {
-                self.reveals
-                    .get(&o.sender)
-                    .map_or(RistrettoPoint::identity(), |r| {
-                        evaluate_commitments(&r.commitments, me)
-                    })
-            })
-            .collect();
-        if !shares_match(r1, &opened, &images) {
-            for (o, image) in opened.iter().zip(&images) {
-                if RISTRETTO_BASEPOINT_TABLE * &o.share != *image {
-                    bad.push((o.sender, o.shared));
-                }
-            }
-            bad.sort_by_key(|(i, _)| *i);
-            opened.retain(|o| !bad.iter().any(|(b, _)| *b == o.sender));
+        if !shares_match(r1, &opened) {
+            let (good, wrong): (Vec<_>, Vec<_>) = opened
+                .into_iter()
+                .partition(|o| RISTRETTO_BASEPOINT_TABLE * &o.share == o.image);
+            bad.extend(wrong.iter().map(|o| (o.sender, o.shared, o.reveal)));
+            bad.sort_by_key(|(i, _, _)| *i);
+            opened = good;
         }
         for o in &opened {
             received.insert(o.sender, o.share);
         }
-        for (i, shared) in bad {
-            let Some(reveal) = self.reveals.get(&i) else {
-                continue;
-            };
+        for (i, shared, reveal) in bad {
             let shared = GroupElement::from_point(shared);
             let proof = ChaumPedersenProof::prove(
                 &mut complaint_transcript(&r1.params, me, i),
@@ -428,12 +416,15 @@ impl Round3Secret {
     }
 }
 
-/// A share sent to this guardian, opened: its sender, the share `f_i(j)`, the Diffie–Hellman
-/// point of the link (what a complaint reveals) and the package as broadcast.
+/// A share sent to this guardian, opened: its sender, the share `f_i(j)`, the image
+/// `E_i = Σ_k j^k·C_{i,k}` its sender's commitments say it has, the Diffie–Hellman point of the
+/// link (what a complaint reveals), the sender's reveal and the package as broadcast.
 struct Opened<'a> {
     sender: GuardianIndex,
     share: Scalar,
+    image: RistrettoPoint,
     shared: RistrettoPoint,
+    reveal: &'a RevealPackage,
     package: &'a EncryptedShare,
 }
 
@@ -443,8 +434,8 @@ impl Drop for Opened<'_> {
     }
 }
 
-/// Whether `Σ_i z_i·f_i(j)·G = Σ_i z_i·E_i`, where `f_i(j)` is the share opened from sender `i`,
-/// `E_i = Σ_k j^k·C_{i,k}` its expected image and `z_i` a 128-bit weight.
+/// Whether `Σ_i z_i·f_i(j)·G = Σ_i z_i·E_i` over the opened shares (see [`Opened`]), with
+/// 128-bit weights `z_i`.
 ///
 /// The weights are drawn from a transcript of the ceremony, this guardian's index and every
 /// opened share's sender and sealed package, keyed with this guardian's share-encryption secret:
@@ -454,7 +445,7 @@ impl Drop for Opened<'_> {
 /// than drawn from the caller's RNG, so a round's RNG use, and every seeded run, is unchanged.)
 /// The shares are secret: their weighted sum is multiplied by `G` in constant time; the images
 /// are public (variable time).
-fn shares_match(r1: &Round1Secret, opened: &[Opened<'_>], images: &[RistrettoPoint]) -> bool {
+fn shares_match(r1: &Round1Secret, opened: &[Opened<'_>]) -> bool {
     let mut transcript = r1
         .params
         .transcript(labels::PURPOSE_SHARE_WEIGHTS, r1.index);
@@ -483,7 +474,7 @@ fn shares_match(r1: &Round1Secret, opened: &[Opened<'_>], images: &[RistrettoPoi
     }
     let left = RISTRETTO_BASEPOINT_TABLE * &sum;
     sum.zeroize();
-    left == RistrettoPoint::vartime_multiscalar_mul(&weights, images)
+    left == RistrettoPoint::vartime_multiscalar_mul(&weights, opened.iter().map(|o| o.image))
 }
 
 #[derive(Clone, Default)]

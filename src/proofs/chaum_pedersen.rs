@@ -20,7 +20,7 @@ use curve25519_dalek::ristretto::RistrettoPoint;
 use curve25519_dalek::scalar::Scalar;
 use merlin::Transcript;
 use rand_core::{CryptoRng, RngCore};
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 use super::batch::{verify_single, BatchVerifier, ItemBuilder};
 use crate::errors::{DecodeError, ProofError, ProofKind};
@@ -85,7 +85,8 @@ impl ChaumPedersenProof {
         half_x.zeroize();
         let images = elements_from_halves(&image_halves);
         let mut transcripts = Vec::with_capacity(bases.len());
-        let mut nonces = Vec::with_capacity(bases.len());
+        // Zeroized on every way out, an early error included.
+        let mut nonces = Zeroizing::new(Vec::with_capacity(bases.len()));
         let mut halves = Vec::with_capacity(2 * bases.len());
         for (k, (base, image)) in bases.iter().zip(&images).enumerate() {
             let mut transcript = transcript_for(k);
@@ -95,7 +96,11 @@ impl ChaumPedersenProof {
         }
         let mut elements = elements_from_halves(&halves).into_iter();
         let mut out = Vec::with_capacity(bases.len());
-        for ((image, mut transcript), nonce) in images.into_iter().zip(transcripts).zip(nonces) {
+        for ((image, mut transcript), nonce) in images
+            .into_iter()
+            .zip(transcripts)
+            .zip(nonces.iter().copied())
+        {
             let proof = Self::respond(&mut transcript, pair, nonce, &mut elements)?;
             out.push((image, proof));
         }

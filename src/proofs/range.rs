@@ -626,28 +626,18 @@ impl RangeProof {
         rng: &mut R,
     ) -> Result<(Ciphertext, Opening, Self), ProofError> {
         let opening = Opening::new(value, Scalar::random(rng));
+        let mut halves = Vec::new();
+        let committed = Self::commit_encrypt(transcript, key, &opening, range, rng, &mut halves)?;
         let (ciphertext, proof) =
-            Self::encrypt_opening_and_prove(transcript, key, &opening, range, rng)?;
+            committed.finish_range(transcript, &mut elements_from_halves(&halves).into_iter())?;
         Ok((ciphertext, opening, proof))
     }
 
-    /// Encrypts a given opening and proves it, in one batch. Crate-private: no public API takes
-    /// a caller's nonce (the ballot layer derives its nonces for the Benaloh challenge).
-    pub(crate) fn encrypt_opening_and_prove<R: RngCore + CryptoRng>(
-        transcript: &mut Transcript,
-        key: &EncryptionKey,
-        opening: &Opening,
-        range: RangeInclusive<u64>,
-        rng: &mut R,
-    ) -> Result<(Ciphertext, Self), ProofError> {
-        let mut halves = Vec::new();
-        let committed = Self::commit_encrypt(transcript, key, opening, range, rng, &mut halves)?;
-        committed.finish_range(transcript, &mut elements_from_halves(&halves).into_iter())
-    }
-
-    /// The first move of [`RangeProof::encrypt_opening_and_prove`], for a prover of many
-    /// statements (a ballot) that encodes the points of all of them in one batch: appends this
-    /// proof's halved points to `halves`; [`Committed::finish_range`] completes it.
+    /// The first move of [`RangeProof::encrypt_and_prove`] for a given opening, for a prover of
+    /// many statements (a ballot) that encodes the points of all of them in one batch: appends
+    /// this proof's halved points to `halves`; [`Committed::finish_range`] completes it.
+    /// Crate-private: no public API takes a caller's nonce (the ballot layer derives its nonces
+    /// for the Benaloh challenge).
     pub(crate) fn commit_encrypt<'a, R: RngCore + CryptoRng>(
         transcript: &mut Transcript,
         key: &'a EncryptionKey,
