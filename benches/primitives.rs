@@ -20,8 +20,8 @@ fn rng() -> ChaCha20Rng {
 fn curve(c: &mut Criterion) {
     let mut rng = rng();
     let mut g = c.benchmark_group("dalek");
-    let s = Scalar::random(&mut rng);
-    let p = RistrettoPoint::random(&mut rng);
+    let s = evote::group::random_scalar(&mut rng);
+    let p = evote::group::random_point(&mut rng);
     let enc = p.compress();
     g.bench_function("fixed-base mult (basepoint table)", |b| {
         b.iter(|| RISTRETTO_BASEPOINT_TABLE * black_box(&s))
@@ -31,13 +31,19 @@ fn curve(c: &mut Criterion) {
     });
     g.bench_function("compress", |b| b.iter(|| black_box(p).compress()));
     g.bench_function("decompress", |b| b.iter(|| black_box(enc).decompress()));
-    let points: Vec<RistrettoPoint> = (0..64).map(|_| RistrettoPoint::random(&mut rng)).collect();
+    let points: Vec<RistrettoPoint> = (0..64)
+        .map(|_| evote::group::random_point(&mut rng))
+        .collect();
     g.bench_function("double_and_compress_batch, 64 points", |b| {
         b.iter(|| RistrettoPoint::double_and_compress_batch(black_box(&points)))
     });
     let n = 4096;
-    let scalars: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut rng)).collect();
-    let points: Vec<RistrettoPoint> = (0..n).map(|_| RistrettoPoint::random(&mut rng)).collect();
+    let scalars: Vec<Scalar> = (0..n)
+        .map(|_| evote::group::random_scalar(&mut rng))
+        .collect();
+    let points: Vec<RistrettoPoint> = (0..n)
+        .map(|_| evote::group::random_point(&mut rng))
+        .collect();
     g.bench_function("vartime multiscalar, 4096 points", |b| {
         b.iter(|| RistrettoPoint::vartime_multiscalar_mul(black_box(&scalars), black_box(&points)))
     });
@@ -47,7 +53,7 @@ fn curve(c: &mut Criterion) {
     let short: Vec<Scalar> = (0..n)
         .map(|i| {
             if i % 3 == 2 {
-                Scalar::random(&mut rng)
+                evote::group::random_scalar(&mut rng)
             } else {
                 let mut bytes = [0u8; 32];
                 rng.fill_bytes(&mut bytes[..16]);

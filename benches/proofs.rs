@@ -4,7 +4,6 @@
 //! Run: `cargo bench --bench proofs` (a group at a time: `cargo bench --bench proofs -- range`)
 
 use criterion::{black_box, criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use curve25519_dalek::ristretto::RistrettoPoint;
 use evote::proofs::{
     BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof, SelectionLimitProof,
 };
@@ -160,7 +159,7 @@ fn batches(c: &mut Criterion) {
 
 fn chaum_pedersen(c: &mut Criterion) {
     let (pair, _, mut rng) = setup();
-    let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+    let base = GroupElement::from_point(evote::group::random_point(&mut rng));
     let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
     let mut g = c.benchmark_group("chaum-pedersen");
     g.bench_function("prove", |b| {
@@ -175,7 +174,7 @@ fn chaum_pedersen(c: &mut Criterion) {
     // A guardian's shares for 1000 tally ciphertexts: many bases, one key.
     let statements: Vec<(GroupElement, GroupElement, ChaumPedersenProof)> = (0..1000)
         .map(|_| {
-            let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+            let base = GroupElement::from_point(evote::group::random_point(&mut rng));
             let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
             let proof = ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng)
                 .unwrap_or_else(|e| panic!("{e}"));

@@ -69,7 +69,7 @@ impl Ciphertext {
         value: u64,
         rng: &mut R,
     ) -> (Self, Opening) {
-        let opening = Opening::new(value, Scalar::random(rng));
+        let opening = Opening::new(value, crate::group::random_scalar(rng));
         (Self::from_opening(key, &opening), opening)
     }
 

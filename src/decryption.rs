@@ -616,7 +616,7 @@ fn lagrange_at_zero(set: &[GuardianIndex]) -> Vec<Scalar> {
         })
         .unzip();
     // Indices are distinct and nonzero, so no denominator is 0.
-    Scalar::batch_invert(&mut dens);
+    Scalar::invert_batch_alloc(&mut dens);
     nums.iter().zip(&dens).map(|(n, d)| n * d).collect()
 }
 

@@ -15,6 +15,8 @@ use curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
 use curve25519_dalek::ristretto::{CompressedRistretto, RistrettoPoint};
 use curve25519_dalek::scalar::Scalar;
 use curve25519_dalek::traits::IsIdentity;
+use rand_core::{CryptoRng, RngCore};
+use zeroize::Zeroizing;
 
 use crate::errors::DecodeError;
 
@@ -29,6 +31,26 @@ pub(crate) fn inv_two() -> Scalar {
         0x00, 0x08,
     ];
     Scalar::from_bytes_mod_order(INV_TWO_BYTES)
+}
+
+/// A uniformly random scalar: 64 bytes from `rng` reduced modulo ℓ, so the bias is below
+/// 2⁻²⁵⁰. These are the bytes, and the order of draws, of curve25519-dalek 4's
+/// `Scalar::random`: drawing them here keeps the crate's RNG bounds on `rand_core` 0.6 (the
+/// version merlin's transcript RNG implements) whatever `rand_core` curve25519-dalek itself
+/// uses, and keeps every pinned vector's bytes.
+pub fn random_scalar<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
+    let mut wide = Zeroizing::new([0u8; 64]);
+    rng.fill_bytes(wide.as_mut());
+    Scalar::from_bytes_mod_order_wide(&wide)
+}
+
+/// A uniformly random group element: 64 bytes from `rng` mapped by the ristretto255
+/// element derivation of RFC 9496 §4.3.4 (as curve25519-dalek 4's `RistrettoPoint::random` did). Its
+/// discrete logarithm is unknown to everyone, which is what independent generators need.
+pub fn random_point<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> RistrettoPoint {
+    let mut wide = [0u8; 64];
+    rng.fill_bytes(&mut wide);
+    RistrettoPoint::from_uniform_bytes(&wide)
 }
 
 /// A ristretto255 group element together with its canonical 32-byte encoding.

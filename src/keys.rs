@@ -35,7 +35,7 @@ impl SecretKey {
     /// Draws a uniformly random nonzero secret key.
     pub fn generate<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
         loop {
-            let x = Scalar::random(rng);
+            let x = crate::group::random_scalar(rng);
             // A zero draw has probability 2^-252; redraw rather than fail.
             if x != Scalar::ZERO {
                 return Self(x);

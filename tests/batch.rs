@@ -1,6 +1,5 @@
 //! Batch verification finds and names exactly the bad proofs.
 
-use curve25519_dalek::ristretto::RistrettoPoint;
 use evote::proofs::{
     BatchVerifier, ChaumPedersenProof, RangeProof, SchnorrProof, SelectionLimitProof,
 };
@@ -117,7 +116,7 @@ fn mixed_kinds_share_one_check_and_failures_name_their_kind() {
     let guardian = KeyPair::generate(&mut rng);
 
     let schnorr = SchnorrProof::prove(&mut context(0), &guardian, &mut rng);
-    let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+    let base = GroupElement::from_point(evote::group::random_point(&mut rng));
     let image = GroupElement::from_point(base.as_point() * guardian.secret().expose_scalar());
     let cp =
         ChaumPedersenProof::prove(&mut context(1), &guardian, &base, &image, &mut rng).unwrap();

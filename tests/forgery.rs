@@ -74,7 +74,7 @@ fn weight(rng: &mut TranscriptRng) -> Scalar {
 }
 
 fn random(rng: &mut ChaCha20Rng) -> Scalar {
-    Scalar::random(rng)
+    evote::group::random_scalar(rng)
 }
 
 /// `m` as a scalar, negative values included.

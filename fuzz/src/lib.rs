@@ -3,7 +3,6 @@
 
 use std::sync::OnceLock;
 
-use curve25519_dalek::ristretto::RistrettoPoint;
 use evote::proofs::{ChaumPedersenProof, RangeProof, SchnorrProof, SelectionLimitProof};
 use evote::{Ciphertext, EncryptionKey, GroupElement, KeyPair, Transcript};
 use rand_chacha::ChaCha20Rng;
@@ -45,7 +44,7 @@ pub fn fixture() -> &'static Fixture {
             SelectionLimitProof::prove(&mut context(), &key, &contest, &openings, 0..=2, &mut rng)
                 .unwrap();
         let schnorr = SchnorrProof::prove(&mut context(), &pair, &mut rng);
-        let base = GroupElement::from_point(RistrettoPoint::random(&mut rng));
+        let base = GroupElement::from_point(evote::group::random_point(&mut rng));
         let image = GroupElement::from_point(base.as_point() * pair.secret().expose_scalar());
         let cp = ChaumPedersenProof::prove(&mut context(), &pair, &base, &image, &mut rng).unwrap();
         Fixture {

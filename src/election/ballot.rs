@@ -1245,7 +1245,7 @@ mod tests {
         let mut openings = Vec::new();
         let mut proofs = Vec::new();
         for (o, v) in values.iter().enumerate() {
-            let r = Scalar::random(rng);
+            let r = crate::group::random_scalar(rng);
             let g = curve25519_dalek::constants::RISTRETTO_BASEPOINT_POINT;
             let ct = Ciphertext::from_points(g * r, g * v + key.public().as_point() * r);
             // The lying prover needs a u64 "value"; it claims branch 1 (or 0 for a zero).

@@ -118,7 +118,7 @@ impl ChaumPedersenProof {
     ) -> Scalar {
         let x = pair.secret().expose_scalar();
         let mut nonce_rng = transcript.witness_rng(&[(labels::WITNESS_SECRET, x.as_bytes())], rng);
-        let k = Scalar::random(&mut nonce_rng);
+        let k = crate::group::random_scalar(&mut nonce_rng);
         let mut half_k = k * inv_two();
         halves.push(RISTRETTO_BASEPOINT_TABLE * &half_k);
         // Constant-time variable-base multiplication: `k` is secret.
@@ -304,9 +304,7 @@ mod tests {
     fn case(seed: u64) -> Case {
         let mut rng = ChaCha20Rng::seed_from_u64(seed);
         let pair = KeyPair::generate(&mut rng);
-        let base = GroupElement::from_point(curve25519_dalek::ristretto::RistrettoPoint::random(
-            &mut rng,
-        ));
+        let base = GroupElement::from_point(crate::group::random_point(&mut rng));
         let image = GroupElement::from_point(base.point * pair.secret().expose_scalar());
         let proof =
             ChaumPedersenProof::prove(&mut context(b"a"), &pair, &base, &image, &mut rng).unwrap();
@@ -332,9 +330,7 @@ mod tests {
     fn every_statement_element_is_bound() {
         let c = case(21);
         let mut rng = ChaCha20Rng::seed_from_u64(99);
-        let other_point = GroupElement::from_point(
-            curve25519_dalek::ristretto::RistrettoPoint::random(&mut rng),
-        );
+        let other_point = GroupElement::from_point(crate::group::random_point(&mut rng));
         let other_key = KeyPair::generate(&mut rng);
         let invalid = Err(ProofError::Invalid { kind: KIND });
         let pk = c.pair.public();
@@ -419,9 +415,7 @@ mod tests {
         // The prover runs on an image that is not x·H: its proof must not verify.
         let mut rng = ChaCha20Rng::seed_from_u64(22);
         let pair = KeyPair::generate(&mut rng);
-        let base = GroupElement::from_point(curve25519_dalek::ristretto::RistrettoPoint::random(
-            &mut rng,
-        ));
+        let base = GroupElement::from_point(crate::group::random_point(&mut rng));
         let wrong =
             GroupElement::from_point(base.point * (pair.secret().expose_scalar() + Scalar::ONE));
         let proof =

@@ -382,8 +382,12 @@ impl Disjunctive {
             ],
             rng,
         );
-        let w: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
-        let simulated: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut nonce_rng)).collect();
+        let w: Vec<Scalar> = (0..n)
+            .map(|_| crate::group::random_scalar(&mut nonce_rng))
+            .collect();
+        let simulated: Vec<Scalar> = (0..n)
+            .map(|_| crate::group::random_scalar(&mut nonce_rng))
+            .collect();
 
         // All points are computed halved, to be encoded in one batch.
         let half = inv_two();
@@ -625,7 +629,7 @@ impl RangeProof {
         range: RangeInclusive<u64>,
         rng: &mut R,
     ) -> Result<(Ciphertext, Opening, Self), ProofError> {
-        let opening = Opening::new(value, Scalar::random(rng));
+        let opening = Opening::new(value, crate::group::random_scalar(rng));
         let mut halves = Vec::new();
         let committed = Self::commit_encrypt(transcript, key, &opening, range, rng, &mut halves)?;
         let (ciphertext, proof) =
@@ -1215,7 +1219,7 @@ mod tests {
         for value in [2u64, 3, u64::MAX] {
             // Claim each branch in turn, and no branch at all.
             for real in [0u64, 1, 2] {
-                let opening = Opening::new(value, Scalar::random(&mut rng));
+                let opening = Opening::new(value, crate::group::random_scalar(&mut rng));
                 let ct = Ciphertext::from_opening(&key, &opening);
                 let (_, lie) = Disjunctive::prove_branch(
                     &mut context(b"e"),
@@ -1238,7 +1242,7 @@ mod tests {
             }
         }
         // -1 (that is, ℓ - 1) encrypted directly.
-        let r = Scalar::random(&mut rng);
+        let r = crate::group::random_scalar(&mut rng);
         let minus_one = Ciphertext::from_points(
             GroupElement::basepoint().point * r,
             pair.public().as_point() * r - GroupElement::basepoint().point,
@@ -1339,7 +1343,7 @@ mod tests {
             .unwrap();
 
         // MAX_LIMIT_CIPHERTEXTS copies of one encryption of 0 (a statement, not a ballot).
-        let opening = Opening::new(0, Scalar::random(&mut rng));
+        let opening = Opening::new(0, crate::group::random_scalar(&mut rng));
         let zero = Ciphertext::from_opening(&key, &opening);
         let count = MAX_LIMIT_CIPHERTEXTS as usize;
         let cts = vec![zero; count];
@@ -1434,7 +1438,10 @@ mod tests {
     fn selection_limit_nonces_depend_on_the_ciphertexts() {
         use crate::transcript::NoEntropy;
         let (_, key, mut rng) = setup(38);
-        let (r1, r2) = (Scalar::random(&mut rng), Scalar::random(&mut rng));
+        let (r1, r2) = (
+            crate::group::random_scalar(&mut rng),
+            crate::group::random_scalar(&mut rng),
+        );
         let a = [Opening::new(1, r1), Opening::new(0, r2)];
         let b = [Opening::new(0, r1), Opening::new(1, r2)];
         let cts = |o: &[Opening]| -> Vec<Ciphertext> {

@@ -49,7 +49,7 @@ impl SchnorrProof {
         absorb_statement(transcript, pair.public());
         let x = pair.secret().expose_scalar();
         let mut nonce_rng = transcript.witness_rng(&[(labels::WITNESS_SECRET, x.as_bytes())], rng);
-        let mut k = Scalar::random(&mut nonce_rng);
+        let mut k = crate::group::random_scalar(&mut nonce_rng);
         let commitment = GroupElement::from_point(RISTRETTO_BASEPOINT_TABLE * &k);
         transcript.append_element(labels::COMMITMENT_G, &commitment);
         let c = transcript.challenge_scalar(labels::CHALLENGE);

@@ -59,7 +59,7 @@ fn encryption(c: &mut Criterion) {
     let key_table = RistrettoBasepointTable::create(&our_key_point());
     g.bench_function("limit (2 fixed-base)", |b| {
         b.iter(|| {
-            let r = Scalar::random(&mut rng);
+            let r = evote::group::random_scalar(&mut rng);
             (RISTRETTO_BASEPOINT_TABLE * &r, &key_table * &r)
         })
     });
@@ -69,7 +69,7 @@ fn encryption(c: &mut Criterion) {
 /// `n` random points (public inputs of a verification limit).
 fn random_points(rng: &mut OurRng, n: usize) -> Vec<RistrettoPoint> {
     (0..n)
-        .map(|_| RISTRETTO_BASEPOINT_TABLE * &Scalar::random(rng))
+        .map(|_| RISTRETTO_BASEPOINT_TABLE * &evote::group::random_scalar(rng))
         .collect()
 }
 
@@ -87,9 +87,9 @@ fn batch_scalars(rng: &mut OurRng, proofs: usize, short: usize, full: usize) -> 
     let mut out = Vec::with_capacity(proofs * (short + full) + 2);
     for _ in 0..proofs {
         out.extend((0..short).map(|_| short_scalar(rng)));
-        out.extend((0..full).map(|_| Scalar::random(rng)));
+        out.extend((0..full).map(|_| evote::group::random_scalar(rng)));
     }
-    out.extend((0..2).map(|_| Scalar::random(rng)));
+    out.extend((0..2).map(|_| evote::group::random_scalar(rng)));
     out
 }
 
@@ -110,7 +110,7 @@ fn multiscalar_limit(
 
 /// `n` full-size random scalars (a single proof's weighted coefficients).
 fn full_scalars(n: usize) -> impl Fn(&mut OurRng) -> Vec<Scalar> {
-    move |rng| (0..n).map(|_| Scalar::random(rng)).collect()
+    move |rng| (0..n).map(|_| evote::group::random_scalar(rng)).collect()
 }
 
 /// `n` fixed-base multiplications alternating between `G` and the key's table, and one batched
@@ -123,7 +123,7 @@ fn fixed_base_work(
 ) -> Vec<CompressedRistretto> {
     let mut points = Vec::with_capacity(n);
     for i in 0..n {
-        let k = Scalar::random(rng);
+        let k = evote::group::random_scalar(rng);
         points.push(if i % 3 == 1 {
             key_table * &k
         } else {
@@ -326,7 +326,7 @@ fn decryption_shares(c: &mut Criterion) {
     let x = *our_pair.secret().expose_scalar();
     g.bench_function("limit (2 variable-base + 1 fixed-base + encode 3)", |b| {
         b.iter(|| {
-            let k = Scalar::random(&mut rng);
+            let k = evote::group::random_scalar(&mut rng);
             let a = base.as_point();
             let points = [a * x, RISTRETTO_BASEPOINT_TABLE * &k, a * k];
             RistrettoPoint::double_and_compress_batch(&points)
@@ -418,24 +418,23 @@ fn dlog(c: &mut Criterion) {
     g.finish();
 }
 
-/// The curve25519-dalek operations evote is built on, in 4.1.3 (what evote uses) and 5.0.0, in
-/// one run: what moving to 5.0 would change on this machine.
+/// The curve25519-dalek operations evote is built on, in 5.0.0 (what evote uses) and 4.1.3 (what
+/// it used before), in one run: what the move to 5.0 changed on this machine.
 fn dalek_versions(c: &mut Criterion) {
-    use curve25519_dalek_5 as d5;
-    use rand_chacha_010::ChaCha20Rng as Rng5;
+    use curve25519_dalek_4 as d4;
     let mut r4 = OurRng::seed_from_u64(11);
-    let mut r5 = Rng5::seed_from_u64(11);
-    let s4 = Scalar::random(&mut r4);
-    let s5 = d5::Scalar::random(&mut r5);
-    let p4 = RISTRETTO_BASEPOINT_TABLE * &s4;
-    let p5 = d5::constants::RISTRETTO_BASEPOINT_TABLE * &s5;
+    let mut r5 = OurRng::seed_from_u64(11);
+    let s4 = d4::Scalar::random(&mut r4);
+    let s5 = evote::group::random_scalar(&mut r5);
+    let p4 = d4::constants::RISTRETTO_BASEPOINT_TABLE * &s4;
+    let p5 = RISTRETTO_BASEPOINT_TABLE * &s5;
     let (c4, c5) = (p4.compress(), p5.compress());
     let mut g = c.benchmark_group("curve25519-dalek 4.1.3 and 5.0.0");
     g.bench_function("4.1.3 fixed-base", |b| {
-        b.iter(|| RISTRETTO_BASEPOINT_TABLE * &black_box(s4))
+        b.iter(|| d4::constants::RISTRETTO_BASEPOINT_TABLE * &black_box(s4))
     });
     g.bench_function("5.0.0 fixed-base", |b| {
-        b.iter(|| d5::constants::RISTRETTO_BASEPOINT_TABLE * &black_box(s5))
+        b.iter(|| RISTRETTO_BASEPOINT_TABLE * &black_box(s5))
     });
     g.bench_function("4.1.3 variable-base", |b| {
         b.iter(|| black_box(p4) * black_box(s4))
@@ -452,21 +451,23 @@ fn dalek_versions(c: &mut Criterion) {
     g.bench_function("4.1.3 compress", |b| b.iter(|| black_box(p4).compress()));
     g.bench_function("5.0.0 compress", |b| b.iter(|| black_box(p5).compress()));
     let n = 4096;
-    let points4 = random_points(&mut r4, n);
-    let scalars4: Vec<Scalar> = (0..n).map(|_| Scalar::random(&mut r4)).collect();
-    let points5: Vec<d5::RistrettoPoint> = (0..n)
-        .map(|_| d5::constants::RISTRETTO_BASEPOINT_TABLE * &d5::Scalar::random(&mut r5))
+    let points4: Vec<d4::RistrettoPoint> = (0..n)
+        .map(|_| d4::constants::RISTRETTO_BASEPOINT_TABLE * &d4::Scalar::random(&mut r4))
         .collect();
-    let scalars5: Vec<d5::Scalar> = (0..n).map(|_| d5::Scalar::random(&mut r5)).collect();
+    let scalars4: Vec<d4::Scalar> = (0..n).map(|_| d4::Scalar::random(&mut r4)).collect();
+    let points5 = random_points(&mut r5, n);
+    let scalars5: Vec<Scalar> = (0..n)
+        .map(|_| evote::group::random_scalar(&mut r5))
+        .collect();
     g.sample_size(20);
     g.bench_function("4.1.3 vartime multiscalar of 4,096", |b| {
-        b.iter(|| RistrettoPoint::vartime_multiscalar_mul(&scalars4, &points4))
+        b.iter(|| {
+            use d4::traits::VartimeMultiscalarMul as _;
+            d4::RistrettoPoint::vartime_multiscalar_mul(&scalars4, &points4)
+        })
     });
     g.bench_function("5.0.0 vartime multiscalar of 4,096", |b| {
-        b.iter(|| {
-            use d5::traits::VartimeMultiscalarMul as _;
-            d5::RistrettoPoint::vartime_multiscalar_mul(&scalars5, &points5)
-        })
+        b.iter(|| RistrettoPoint::vartime_multiscalar_mul(&scalars5, &points5))
     });
     g.finish();
 }
