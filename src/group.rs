@@ -44,8 +44,8 @@ pub fn random_scalar<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> Scalar {
     Scalar::from_bytes_mod_order_wide(&wide)
 }
 
-/// A uniformly random group element: 64 bytes from `rng` mapped by the ristretto255
-/// element derivation of RFC 9496 §4.3.4 (as curve25519-dalek 4's `RistrettoPoint::random` did). Its
+/// A uniformly random group element: 64 bytes from `rng` mapped by the ristretto255 element
+/// derivation of RFC 9496 §4.3.4 (as curve25519-dalek 4's `RistrettoPoint::random` did). Its
 /// discrete logarithm is unknown to everyone, which is what independent generators need.
 pub fn random_point<R: RngCore + CryptoRng + ?Sized>(rng: &mut R) -> RistrettoPoint {
     let mut wide = [0u8; 64];
